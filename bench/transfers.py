@@ -1,0 +1,191 @@
+"""Transfer throughput: signature recovery, block execution, and end to end over JSON-RPC.
+
+    python -m bench.transfers --seed 1 --size 20000
+
+(a) secp256k1 public-key recovery per second on one core: the bound on transfers per core.
+(b) block execution on pre-signed transfers, one core: decode + recover + execute + all roots.
+(c) committed transfers per second when they are sent over JSON-RPC to a running node.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from brainchain.crypto.secp256k1 import private_key_to_address, recover_address, sign
+from brainchain.state.state import State
+from brainchain.types.transaction import TX_FEE_MARKET, decode_transaction, sign_transaction
+from genesis.block import build_genesis_block
+from genesis.format import Genesis, GenesisValidator, validator_set_hash
+from vm.transition import build_block
+
+GWEI = 10**9
+CHAIN_ID = 1337
+BLOCK_TXS = 2_000
+
+
+def _keys(rng: random.Random, count: int) -> list[bytes]:
+    return [rng.randbytes(32) for _ in range(count)]
+
+
+def bench_recovery(rng: random.Random, size: int) -> float:
+    key = rng.randbytes(32)
+    hashes = [rng.randbytes(32) for _ in range(size)]
+    signatures = [sign(h, key) for h in hashes]
+    start = time.perf_counter()
+    for h, (parity, r, s) in zip(hashes, signatures, strict=True):
+        recover_address(h, parity, r, s)
+    return size / (time.perf_counter() - start)
+
+
+def presign(keys: list[bytes], size: int, rng: random.Random) -> list[bytes]:
+    """Round-robin transfers from `keys` to random recipients, as raw bytes."""
+    raws = []
+    nonces = [0] * len(keys)
+    for i in range(size):
+        k = i % len(keys)
+        raws.append(
+            sign_transaction(
+                private_key=keys[k], tx_type=TX_FEE_MARKET, chain_id=CHAIN_ID, nonce=nonces[k],
+                gas=21_000, to=rng.randbytes(20), value=1, max_fee_per_gas=100 * GWEI,
+                max_priority_fee_per_gas=GWEI,
+            ).raw
+        )
+        nonces[k] += 1
+    return raws
+
+
+def bench_block_execution(rng: random.Random, size: int) -> tuple[float, int]:
+    keys = _keys(rng, 500)
+    proposer = bytes(20)
+    genesis = Genesis(
+        chain_id=CHAIN_ID, timestamp=0, gas_limit=BLOCK_TXS * 21_000, base_fee=GWEI,
+        validators=(GenesisValidator("v", proposer, bytes(32), bytes(32), 1),),
+        alloc=tuple(sorted((private_key_to_address(k), 10**24) for k in keys)),
+    )
+    db: dict[bytes, bytes] = {}
+    block, nodes = build_genesis_block(genesis, State(db))
+    db.update(nodes)
+    raws = presign(keys, size, rng)
+    vhash = validator_set_hash(genesis.validators)
+    state = State(db, block.header.state_root)
+    parent = block.header
+    start = time.perf_counter()
+    included = 0
+    for offset in range(0, size, BLOCK_TXS):
+        txs = [decode_transaction(raw) for raw in raws[offset : offset + BLOCK_TXS]]
+        built = build_block(state, parent, txs, proposer=proposer, timestamp=parent.timestamp + 1,
+                            validators_hash=vhash)
+        db.update(built.nodes)
+        included += len(built.block.transactions)
+        parent = built.block.header
+    return included / (time.perf_counter() - start), included
+
+
+async def _rpc(session, url: str, payload):  # type: ignore[no-untyped-def]
+    async with session.post(url, json=payload) as response:
+        return await response.json()
+
+
+async def _end_to_end(url: str, raws: list[bytes], batch: int) -> tuple[float, int]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        start = time.perf_counter()
+        hashes = []
+        for offset in range(0, len(raws), batch):
+            payload = [
+                {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": ["0x" + r.hex()]}
+                for i, r in enumerate(raws[offset : offset + batch])
+            ]
+            for answer in await _rpc(session, url, payload):
+                if "error" in answer:
+                    raise RuntimeError(f"node refused a transfer: {answer['error']}")
+                hashes.append(answer["result"])
+        pending = set(hashes)
+        while pending:
+            probe = sorted(pending)[:500]
+            payload = [
+                {"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt", "params": [h]}
+                for i, h in enumerate(probe)
+            ]
+            answers = await _rpc(session, url, payload)
+            for h, answer in zip(probe, sorted(answers, key=lambda a: a["id"]), strict=True):
+                if answer.get("result"):
+                    pending.discard(h)
+            if pending:
+                await asyncio.sleep(0.05)
+        return len(hashes) / (time.perf_counter() - start), len(hashes)
+
+
+def bench_end_to_end(rng: random.Random, size: int, interval: float) -> tuple[float, int]:
+    """Start a real node, fund senders in genesis, and push pre-signed transfers over RPC."""
+
+    keys = _keys(rng, 200)
+    raws = presign(keys, size, rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "node"
+        subprocess.run(
+            [sys.executable, "-m", "node.cli.main", "node", "init", "--home", str(home),
+             "--chain-id", str(CHAIN_ID),
+             *[arg for k in keys for arg in ("--fund", "0x" + private_key_to_address(k).hex())]],
+            check=True, capture_output=True,
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "node.cli.main", "node", "run", "--home", str(home),
+             "--rpc-port", "0", "--block-interval", str(interval)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        try:
+            url = None
+            deadline = time.monotonic() + 60
+            while url is None and time.monotonic() < deadline:
+                line = proc.stdout.readline()  # type: ignore[union-attr]
+                if not line:
+                    break
+                match = re.search(r"rpc=(http://\S+)", line)
+                url = match.group(1) if match else None
+            if url is None:
+                raise RuntimeError("node did not report its RPC URL")
+            return asyncio.run(_end_to_end(url, raws, 500))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--size", type=int, default=20_000, help="transfers per measurement")
+    parser.add_argument("--interval", type=float, default=0.5, help="block interval for (c), s")
+    parser.add_argument("--skip-e2e", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}, commit {commit}")
+    rate = bench_recovery(rng, args.size)
+    print(f"(a) secp256k1 recovery: {rate:,.0f} recoveries/s (one core)")
+    tps, n = bench_block_execution(rng, args.size)
+    print(f"(b) block execution: {tps:,.0f} transfers/s (one core, {n} transfers, "
+          f"blocks of {BLOCK_TXS}, decode+recover+execute+roots)")
+    if not args.skip_e2e:
+        tps, n = bench_end_to_end(rng, args.size, args.interval)
+        print(f"(c) end to end over JSON-RPC: {tps:,.0f} committed transfers/s "
+              f"({n} transfers, block interval {args.interval}s)")
+    print(json.dumps({"seed": args.seed, "size": args.size}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""The chain a node holds: its store, the head, the state view for reads, and the mempool.
+
+Reads (RPC, mempool admission) go through a read-only `State` at the head's root, replaced
+whenever a block commits; block building mutates a separate working `State` in a worker thread,
+so readers never see a half-applied block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from brainchain.errors import (
+    BrainchainError,
+    FeeCapTooLow,
+    GasLimitExceeded,
+    OversizeTransaction,
+    SenderNotEOA,
+    UnsupportedContractCreation,
+    WrongChainId,
+)
+from brainchain.crypto.keccak import EMPTY_KECCAK
+from brainchain.mempool.pool import Mempool
+from brainchain.state.account import Account
+from brainchain.state.state import State, get_account
+from brainchain.types.block import Block
+from brainchain.types.receipt import Receipt
+from brainchain.types.transaction import (
+    TX_FEE_MARKET,
+    Transaction,
+    decode_transaction,
+    validate_transaction,
+)
+from genesis.block import build_genesis_block
+from genesis.format import Genesis, validator_set_hash
+from node.store.codec import TxLocation
+from node.store.leveldb import Store
+from vm.fees import calculate_base_fee
+from vm.transition import BuiltBlock, apply_transaction, build_block, child_environment
+
+MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize: four 32 KiB slots
+DEFAULT_PRIORITY_FEE = 1_000_000_000  # 1 gwei, suggested when recent blocks carry no tips
+PRIORITY_FEE_LOOKBACK = 20
+# Rejections that a later block may cure; other rejected transactions leave the pool.
+RETRYABLE = (GasLimitExceeded, FeeCapTooLow)
+
+
+class ChainError(BrainchainError):
+    """The data directory cannot serve this genesis (another chain, or a damaged store)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeeHistory:
+    """eth_feeHistory's answer, as integers."""
+
+    oldest_block: int
+    base_fees: list[int]
+    gas_used_ratios: list[float]
+    rewards: list[list[int]]
+
+
+class Chain:
+    """A node's view of the chain; see the module docstring for the threading rule."""
+
+    def __init__(self, store: Store, genesis: Genesis, head: Block, proposer: bytes) -> None:
+        self.store = store
+        self.genesis = genesis
+        self.chain_id = genesis.chain_id
+        self.proposer = proposer
+        self.validators_hash = validator_set_hash(genesis.validators)
+        self.mempool = Mempool()
+        self._head = head
+        self._view = self._state_at(head)
+        self._working = self._state_at(head)
+        self._subscribers: list[asyncio.Queue[Block]] = []
+        self.tx_arrived = asyncio.Event()
+
+    # --- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, data_dir: Path, genesis: Genesis, *, proposer: bytes) -> Chain:
+        """Open (or create, writing block 0) the chain stored in `data_dir`.
+
+        Raises:
+            ChainError: the directory holds a chain with a different genesis block.
+        """
+        store = Store(Path(data_dir))
+        try:
+            block0, nodes = build_genesis_block(genesis, State(store.nodes))
+            stored = store.genesis_hash()
+            if stored is None:
+                store.write_block(block0, (), nodes, {}, genesis=True)
+            elif stored != block0.hash:
+                raise ChainError(
+                    f"{data_dir} holds a chain with genesis {stored.hex()}, "
+                    f"not this genesis file's {block0.hash.hex()}"
+                )
+            head_hash = store.head_hash()
+            head = store.block(head_hash) if head_hash is not None else None
+            if head is None:
+                raise ChainError(f"{data_dir}: head block is missing from the store")
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, genesis, head, proposer)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _state_at(self, block: Block) -> State:
+        return State(self.store.nodes, block.header.state_root, code_db=self.store.code)
+
+    # --- reads --------------------------------------------------------------------------------
+
+    @property
+    def head(self) -> Block:
+        return self._head
+
+    def block_by_height(self, height: int) -> Block | None:
+        if height > self._head.height:
+            return None
+        block_hash = self.store.block_hash_at(height)
+        return None if block_hash is None else self.store.block(block_hash)
+
+    def block_by_hash(self, block_hash: bytes) -> Block | None:
+        return self.store.block(block_hash)
+
+    def receipts(self, block_hash: bytes) -> tuple[Receipt, ...]:
+        return self.store.receipts(block_hash)
+
+    def transaction(self, tx_hash: bytes) -> tuple[Transaction, TxLocation | None] | None:
+        """A committed transaction with its location, or a pending one with location None."""
+        location = self.store.tx_location(tx_hash)
+        if location is not None:
+            block = self.store.block(location.block_hash)
+            if block is not None:
+                return block.transactions[location.index], location
+        pending = self.mempool.get(tx_hash)
+        return None if pending is None else (pending, None)
+
+    def receipt(self, tx_hash: bytes) -> tuple[Receipt, Transaction, TxLocation] | None:
+        location = self.store.tx_location(tx_hash)
+        if location is None:
+            return None
+        block = self.store.block(location.block_hash)
+        if block is None:
+            return None
+        receipts = self.store.receipts(location.block_hash)
+        return receipts[location.index], block.transactions[location.index], location
+
+    def account(self, address: bytes, height: int | None = None) -> Account:
+        """The account at the head, or after block `height` (every state is kept)."""
+        if height is None or height == self._head.height:
+            return get_account(self._view, address)
+        block = self.block_by_height(height)
+        if block is None:
+            raise ValueError(f"no block at height {height}")
+        return get_account(self._state_at(block), address)
+
+    def pending_nonce(self, address: bytes) -> int:
+        return self.mempool.pending_nonce(address, self.account(address).nonce)
+
+    def _nonce_of(self, address: bytes) -> int:
+        return get_account(self._view, address).nonce
+
+    # --- fees ---------------------------------------------------------------------------------
+
+    def next_base_fee(self) -> int:
+        header = self._head.header
+        return calculate_base_fee(header.gas_limit, header.gas_used, header.base_fee)
+
+    def _tips(self, block: Block) -> list[tuple[int, int]]:
+        """(priority fee per gas, gas used) of each transaction in `block`."""
+        base_fee = block.header.base_fee
+        return [
+            (r.effective_gas_price - base_fee, r.gas_used)
+            for r in self.store.receipts(block.hash)
+        ]
+
+    def suggested_priority_fee(self) -> int:
+        """Median tip of recent blocks' transactions (geth's oracle idea), 1 gwei without data."""
+        tips: list[int] = []
+        for height in range(max(1, self._head.height - PRIORITY_FEE_LOOKBACK + 1), self._head.height + 1):
+            block = self.block_by_height(height)
+            if block is not None and block.transactions:
+                tips.extend(tip for tip, _ in self._tips(block))
+        return int(statistics.median_low(tips)) if tips else DEFAULT_PRIORITY_FEE
+
+    def fee_history(self, block_count: int, newest: int, percentiles: list[float]) -> FeeHistory:
+        """Base fees, gas use and tip percentiles of the `block_count` blocks up to `newest`."""
+        newest = min(newest, self._head.height)
+        oldest = max(0, newest - block_count + 1)
+        base_fees: list[int] = []
+        ratios: list[float] = []
+        rewards: list[list[int]] = []
+        last: Block | None = None
+        for height in range(oldest, newest + 1):
+            block = self.block_by_height(height)
+            assert block is not None, f"canonical block {height} missing"
+            header = block.header
+            base_fees.append(header.base_fee)
+            ratios.append(header.gas_used / header.gas_limit if header.gas_limit else 0.0)
+            if percentiles:
+                rewards.append(_reward_percentiles(self._tips(block), header.gas_used, percentiles))
+            last = block
+        if last is not None:
+            h = last.header
+            base_fees.append(calculate_base_fee(h.gas_limit, h.gas_used, h.base_fee))
+        return FeeHistory(oldest, base_fees, ratios, rewards)
+
+    # --- transactions in ----------------------------------------------------------------------
+
+    def submit_transaction(self, raw: bytes) -> bytes:
+        """Check a raw transaction against the head and add it to the mempool; return its hash.
+
+        Raises:
+            InvalidTransaction: the subclass naming why it was refused; nothing changes.
+        """
+        if len(raw) > MAX_TX_BYTES:
+            raise OversizeTransaction(len(raw), MAX_TX_BYTES)
+        tx = decode_transaction(raw)
+        if tx.chain_id != self.chain_id:
+            raise WrongChainId(self.chain_id, tx.chain_id)
+        validate_transaction(tx)
+        if tx.to is None:
+            raise UnsupportedContractCreation()
+        if tx.gas > self._head.header.gas_limit:
+            raise GasLimitExceeded(tx.gas, self._head.header.gas_limit)
+        sender = get_account(self._view, tx.sender)
+        if sender.code_hash != EMPTY_KECCAK:
+            raise SenderNotEOA(f"sender {tx.sender.hex()} has code (EIP-3607)")
+        self.mempool.add(
+            tx, account_nonce=sender.nonce, account_balance=sender.balance, base_fee=self.next_base_fee()
+        )
+        self.tx_arrived.set()
+        return tx.hash
+
+    def estimate_gas(
+        self,
+        *,
+        sender: bytes | None,
+        to: bytes | None,
+        value: int,
+        data: bytes,
+        max_fee_per_gas: int | None = None,
+        max_priority_fee_per_gas: int | None = None,
+        height: int | None = None,
+    ) -> int:
+        """Gas a transaction needs, found by executing it on a throwaway copy of the state.
+
+        Without a fee the estimate runs with a zero base fee, as geth's eth_estimateGas does,
+        so only the value must be covered by the balance.
+
+        Raises:
+            InvalidTransaction: the transaction would be rejected (e.g. InsufficientFunds).
+        """
+        block = self._head if height is None else self.block_by_height(height)
+        if block is None:
+            raise ValueError(f"no block at height {height}")
+        if to is None:
+            raise UnsupportedContractCreation()
+        state = self._state_at(block)
+        env = child_environment(block.header, proposer=self.proposer, timestamp=block.header.timestamp)
+        max_fee = max_fee_per_gas or 0
+        if max_fee == 0:
+            env = replace(env, base_fee=0)
+        origin = sender or bytes(20)
+        tx = Transaction(
+            tx_type=TX_FEE_MARKET,
+            chain_id=self.chain_id,
+            nonce=get_account(state, origin).nonce,
+            max_priority_fee_per_gas=min(max_priority_fee_per_gas or 0, max_fee),
+            max_fee_per_gas=max_fee,
+            gas=env.gas_limit,
+            to=to,
+            value=value,
+            data=data,
+            access_list=(),
+            v=0,
+            r=0,
+            s=0,
+            sender=origin,
+            hash=bytes(32),
+            raw=b"",
+        )
+        return apply_transaction(state, env, tx, 0).gas_used
+
+    # --- blocks out ---------------------------------------------------------------------------
+
+    def subscribe(self) -> asyncio.Queue[Block]:
+        """A queue that receives every block committed from now on."""
+        queue: asyncio.Queue[Block] = asyncio.Queue()
+        self._subscribers.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Block]) -> None:
+        self._subscribers.remove(queue)
+
+    def has_pending(self) -> bool:
+        return len(self.mempool) > 0
+
+    async def produce_block(self) -> Block:
+        """Build the next block from the mempool, persist it atomically, and make it the head."""
+        candidates = self.mempool.select(
+            base_fee=self.next_base_fee(),
+            gas_limit=self._head.header.gas_limit,
+            nonce_of=self._nonce_of,
+        )
+        self.tx_arrived.clear()
+        built = await asyncio.to_thread(self._build_and_store, candidates, int(time.time()))
+        self._advance(built)
+        return built.block
+
+    def _build_and_store(self, candidates: list[Transaction], timestamp: int) -> BuiltBlock:
+        built = build_block(
+            self._working,
+            self._head.header,
+            candidates,
+            proposer=self.proposer,
+            timestamp=timestamp,
+            validators_hash=self.validators_hash,
+        )
+        self.store.write_block(built.block, built.receipts, built.nodes, built.code)
+        return built
+
+    def _advance(self, built: BuiltBlock) -> None:
+        self._head = built.block
+        self._view = self._state_at(built.block)
+        self.mempool.remove_committed(built.block.transactions, self._nonce_of)
+        for tx, error in built.rejected:
+            if not isinstance(error, RETRYABLE):
+                self.mempool.remove(tx.hash)
+        for queue in self._subscribers:
+            queue.put_nowait(built.block)
+
+
+def _reward_percentiles(tips: list[tuple[int, int]], gas_used: int, percentiles: list[float]) -> list[int]:
+    """Tips at the given percentiles of gas used, as geth's eth_feeHistory weighs them."""
+    if not tips:
+        return [0] * len(percentiles)
+    ordered = sorted(tips)
+    out = []
+    index, cumulative = 0, ordered[0][1]
+    for p in percentiles:
+        threshold = gas_used * p / 100
+        while cumulative < threshold and index < len(ordered) - 1:
+            index += 1
+            cumulative += ordered[index][1]
+        out.append(ordered[index][0])
+    return out

@@ -1,0 +1,295 @@
+"""The state transition function: apply a transaction, build a block, apply a block.
+
+Mirrors execution-specs `cancun/fork.py`: `apply_block` validates the header, runs every
+transaction, then compares every root; `apply_transaction` keeps `process_transaction`'s order
+(checks, buy gas, nonce, message, refund, pay proposer, delete touched empty accounts, receipt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from brainchain.crypto.keccak import EMPTY_KECCAK, keccak256
+from brainchain.errors import (
+    FeeCapTooLow,
+    GasLimitExceeded,
+    InsufficientFunds,
+    InvalidBlock,
+    InvalidTransaction,
+    NonceTooHigh,
+    NonceTooLow,
+    SenderNotEOA,
+    UnsupportedContractCreation,
+    WrongChainId,
+)
+from brainchain.state.account import Account
+from brainchain.state.state import (
+    State,
+    begin_transaction,
+    commit_state,
+    commit_transaction,
+    destroy_touched_empty_accounts,
+    get_account,
+    get_account_optional,
+    move_ether,
+    rollback_transaction,
+    set_account,
+    touch_account,
+)
+from brainchain.trie.mpt import ordered_trie_root
+from brainchain.types.block import Block, Header
+from brainchain.types.receipt import EMPTY_BLOOM, Receipt, combine_blooms, encode_receipt
+from brainchain.types.transaction import (
+    Transaction,
+    effective_gas_price,
+    intrinsic_gas,
+    validate_transaction,
+)
+from vm.environment import BlockEnvironment
+from vm.fees import calculate_base_fee
+
+
+def check_transaction(
+    state: State, env: BlockEnvironment, tx: Transaction, gas_available: int
+) -> Account:
+    """Check `tx` against the block and its sender's account; return that account.
+
+    spec: cancun/fork.py check_transaction (plus the nonce/balance/EOA checks of
+    process_transaction, done up front so a rejected transaction changes nothing).
+
+    Raises:
+        InvalidTransaction: the subclass naming the first rule the transaction breaks.
+    """
+    if tx.chain_id != env.chain_id:
+        raise WrongChainId(env.chain_id, tx.chain_id)
+    validate_transaction(tx)
+    if tx.to is None:
+        raise UnsupportedContractCreation()
+    if tx.gas > gas_available:
+        raise GasLimitExceeded(tx.gas, gas_available)
+    if tx.max_fee_per_gas < env.base_fee:
+        raise FeeCapTooLow(tx.max_fee_per_gas, env.base_fee)
+    sender = get_account(state, tx.sender)
+    if tx.nonce < sender.nonce:
+        raise NonceTooLow(sender.nonce, tx.nonce)
+    if tx.nonce > sender.nonce:
+        raise NonceTooHigh(sender.nonce, tx.nonce)
+    if sender.code_hash != EMPTY_KECCAK:
+        raise SenderNotEOA(f"sender {tx.sender.hex()} has code (EIP-3607)")
+    max_cost = tx.gas * tx.max_fee_per_gas + tx.value
+    if sender.balance < max_cost:
+        raise InsufficientFunds(sender.balance, max_cost)
+    return sender
+
+
+def apply_transaction(
+    state: State, env: BlockEnvironment, tx: Transaction, cumulative_gas_used: int
+) -> Receipt:
+    """Execute `tx` on `state` within the block's remaining gas; return its receipt.
+
+    spec: cancun/fork.py process_transaction.
+
+    Raises:
+        InvalidTransaction: the transaction cannot be included; `state` is unchanged.
+    """
+    sender = check_transaction(state, env, tx, env.gas_limit - cumulative_gas_used)
+    price = effective_gas_price(tx, env.base_fee)
+
+    # Buy gas and use the nonce.
+    set_account(
+        state,
+        tx.sender,
+        Account(
+            sender.nonce + 1,
+            sender.balance - tx.gas * price,
+            sender.storage_root,
+            sender.code_hash,
+        ),
+    )
+    gas_left = tx.gas - intrinsic_gas(tx)
+
+    # The message: a value transfer (contract code runs here once the EVM lands, issue #3).
+    begin_transaction(state)
+    touch_account(state, tx.to)  # type: ignore[arg-type]  # creation was rejected above
+    if tx.value:
+        move_ether(state, tx.sender, tx.to, tx.value)  # type: ignore[arg-type]
+    commit_transaction(state)
+
+    # Refund unused gas; pay the proposer its tip; the base fee is burned (EIP-1559).
+    gas_used = tx.gas - gas_left
+    refund_wei = gas_left * price
+    if refund_wei:
+        payer = get_account(state, tx.sender)
+        set_account(state, tx.sender, _with_balance(payer, payer.balance + refund_wei))
+    tip = gas_used * (price - env.base_fee)
+    proposer = get_account_optional(state, env.proposer)
+    if tip:
+        base = proposer if proposer is not None else Account()
+        set_account(state, env.proposer, _with_balance(base, base.balance + tip))
+    else:
+        touch_account(state, env.proposer)
+    destroy_touched_empty_accounts(state)
+
+    return Receipt(
+        tx_type=tx.tx_type,
+        succeeded=True,
+        cumulative_gas_used=cumulative_gas_used + gas_used,
+        logs_bloom=EMPTY_BLOOM,
+        logs=(),
+        gas_used=gas_used,
+        effective_gas_price=price,
+        contract_address=None,
+    )
+
+
+def _with_balance(account: Account, balance: int) -> Account:
+    return Account(account.nonce, balance, account.storage_root, account.code_hash)
+
+
+def next_randomness(parent: Header) -> bytes:
+    """PREVRANDAO of the child of `parent`: a hash chain over the parent's randomness and hash.
+
+    Validator VRF output replaces this when multi-validator consensus lands (issue #4).
+    """
+    return keccak256(parent.randomness + parent.hash)
+
+
+@dataclass(slots=True)
+class BuiltBlock:
+    """A sealed block, its receipts, what to persist, and the candidates it left out."""
+
+    block: Block
+    receipts: tuple[Receipt, ...]
+    nodes: dict[bytes, bytes]
+    code: dict[bytes, bytes]
+    rejected: list[tuple[Transaction, InvalidTransaction]] = field(default_factory=list)
+
+
+def child_environment(parent: Header, *, proposer: bytes, timestamp: int) -> BlockEnvironment:
+    """The environment of the block after `parent` (gas limit kept, base fee per EIP-1559)."""
+    return BlockEnvironment(
+        chain_id=parent.chain_id,
+        height=parent.height + 1,
+        timestamp=max(timestamp, parent.timestamp),
+        proposer=proposer,
+        gas_limit=parent.gas_limit,
+        base_fee=calculate_base_fee(parent.gas_limit, parent.gas_used, parent.base_fee),
+        randomness=next_randomness(parent),
+    )
+
+
+def _execute(
+    state: State, env: BlockEnvironment, txs: Iterable[Transaction], *, skip_invalid: bool
+) -> tuple[list[Transaction], list[Receipt], list[tuple[Transaction, InvalidTransaction]]]:
+    included: list[Transaction] = []
+    receipts: list[Receipt] = []
+    rejected: list[tuple[Transaction, InvalidTransaction]] = []
+    gas_used = 0
+    for index, tx in enumerate(txs):
+        try:
+            receipt = apply_transaction(state, env, tx, gas_used)
+        except InvalidTransaction as exc:
+            if not skip_invalid:
+                raise InvalidBlock(f"transaction {index} ({tx.hash.hex()}) is invalid: {exc}") from exc
+            rejected.append((tx, exc))
+            continue
+        gas_used = receipt.cumulative_gas_used
+        included.append(tx)
+        receipts.append(receipt)
+    return included, receipts, rejected
+
+
+def _seal(
+    state: State,
+    env: BlockEnvironment,
+    parent: Header,
+    txs: list[Transaction],
+    receipts: list[Receipt],
+    *,
+    validators_hash: bytes,
+    last_commit: bytes,
+) -> BuiltBlock:
+    root, nodes, code = commit_state(state)
+    header = Header(
+        chain_id=env.chain_id,
+        height=env.height,
+        timestamp=env.timestamp,
+        parent_hash=parent.hash,
+        proposer=env.proposer,
+        transactions_root=ordered_trie_root([tx.raw for tx in txs]),
+        state_root=root,
+        receipts_root=ordered_trie_root([encode_receipt(r) for r in receipts]),
+        logs_bloom=combine_blooms([r.logs_bloom for r in receipts]),
+        gas_used=receipts[-1].cumulative_gas_used if receipts else 0,
+        gas_limit=env.gas_limit,
+        base_fee=env.base_fee,
+        last_commit_hash=keccak256(last_commit),
+        validators_hash=validators_hash,
+        randomness=env.randomness,
+    )
+    return BuiltBlock(Block(header, tuple(txs), last_commit), tuple(receipts), nodes, code)
+
+
+def build_block(
+    state: State,
+    parent: Header,
+    candidates: Iterable[Transaction],
+    *,
+    proposer: bytes,
+    timestamp: int,
+    validators_hash: bytes,
+    last_commit: bytes = b"",
+) -> BuiltBlock:
+    """Propose the child of `parent`: run candidates in order, leaving out invalid ones.
+
+    `state` must be at `parent.state_root`; afterwards it is at the new block's root.
+    """
+    env = child_environment(parent, proposer=proposer, timestamp=timestamp)
+    txs, receipts, rejected = _execute(state, env, candidates, skip_invalid=True)
+    built = _seal(
+        state, env, parent, txs, receipts, validators_hash=validators_hash, last_commit=last_commit
+    )
+    built.rejected = rejected
+    return built
+
+
+def _expect(field_name: str, expected: object, got: object) -> None:
+    if expected != got:
+        show = (lambda v: v.hex() if isinstance(v, bytes) else v)
+        raise InvalidBlock(f"{field_name}: expected {show(expected)}, block has {show(got)}")
+
+
+def apply_block(state: State, parent: Header, block: Block) -> BuiltBlock:
+    """Validate and execute a block someone else built; every root must match.
+
+    spec: cancun/fork.py state_transition. `state` must be at `parent.state_root`; on
+    InvalidBlock it is left mid-block and must be discarded.
+
+    Raises:
+        InvalidBlock: the first header field or root that disagrees, with both values.
+    """
+    header = block.header
+    _expect("chain_id", parent.chain_id, header.chain_id)
+    _expect("height", parent.height + 1, header.height)
+    _expect("parent_hash", parent.hash, header.parent_hash)
+    if header.timestamp < parent.timestamp:
+        raise InvalidBlock(f"timestamp: {header.timestamp} is before parent's {parent.timestamp}")
+    env = child_environment(parent, proposer=header.proposer, timestamp=header.timestamp)
+    _expect("gas_limit", env.gas_limit, header.gas_limit)
+    _expect("base_fee", env.base_fee, header.base_fee)
+    _expect("randomness", env.randomness, header.randomness)
+    txs, receipts, _ = _execute(state, env, block.transactions, skip_invalid=False)
+    built = _seal(
+        state,
+        env,
+        parent,
+        txs,
+        receipts,
+        validators_hash=header.validators_hash,
+        last_commit=block.last_commit,
+    )
+    for name in ("transactions_root", "receipts_root", "logs_bloom", "gas_used", "state_root",
+                 "last_commit_hash"):
+        _expect(name, getattr(built.block.header, name), getattr(header, name))
+    return built
