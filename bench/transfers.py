@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from brainchain.crypto.secp256k1 import private_key_to_address, recover_address, sign
+
 from brainchain.state.state import State
 from brainchain.types.transaction import TX_FEE_MARKET, decode_transaction, sign_transaction
 from genesis.block import build_genesis_block
@@ -57,8 +58,14 @@ def presign(keys: list[bytes], size: int, rng: random.Random) -> list[bytes]:
         k = i % len(keys)
         raws.append(
             sign_transaction(
-                private_key=keys[k], tx_type=TX_FEE_MARKET, chain_id=CHAIN_ID, nonce=nonces[k],
-                gas=21_000, to=rng.randbytes(20), value=1, max_fee_per_gas=100 * GWEI,
+                private_key=keys[k],
+                tx_type=TX_FEE_MARKET,
+                chain_id=CHAIN_ID,
+                nonce=nonces[k],
+                gas=21_000,
+                to=rng.randbytes(20),
+                value=1,
+                max_fee_per_gas=100 * GWEI,
                 max_priority_fee_per_gas=GWEI,
             ).raw
         )
@@ -70,7 +77,10 @@ def bench_block_execution(rng: random.Random, size: int) -> tuple[float, int]:
     keys = _keys(rng, 500)
     proposer = bytes(20)
     genesis = Genesis(
-        chain_id=CHAIN_ID, timestamp=0, gas_limit=BLOCK_TXS * 21_000, base_fee=GWEI,
+        chain_id=CHAIN_ID,
+        timestamp=0,
+        gas_limit=BLOCK_TXS * 21_000,
+        base_fee=GWEI,
         validators=(GenesisValidator("v", proposer, bytes(32), bytes(32), 1),),
         alloc=tuple(sorted((private_key_to_address(k), 10**24) for k in keys)),
     )
@@ -85,8 +95,14 @@ def bench_block_execution(rng: random.Random, size: int) -> tuple[float, int]:
     included = 0
     for offset in range(0, size, BLOCK_TXS):
         txs = [decode_transaction(raw) for raw in raws[offset : offset + BLOCK_TXS]]
-        built = build_block(state, parent, txs, proposer=proposer, timestamp=parent.timestamp + 1,
-                            validators_hash=vhash)
+        built = build_block(
+            state,
+            parent,
+            txs,
+            proposer=proposer,
+            timestamp=parent.timestamp + 1,
+            validators_hash=vhash,
+        )
         db.update(built.nodes)
         included += len(built.block.transactions)
         parent = built.block.header
@@ -106,7 +122,12 @@ async def _end_to_end(url: str, raws: list[bytes], batch: int) -> tuple[float, i
         hashes = []
         for offset in range(0, len(raws), batch):
             payload = [
-                {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": ["0x" + r.hex()]}
+                {
+                    "jsonrpc": "2.0",
+                    "id": i,
+                    "method": "eth_sendRawTransaction",
+                    "params": ["0x" + r.hex()],
+                }
                 for i, r in enumerate(raws[offset : offset + batch])
             ]
             for answer in await _rpc(session, url, payload):
@@ -137,15 +158,38 @@ def bench_end_to_end(rng: random.Random, size: int, interval: float) -> tuple[fl
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "node"
         subprocess.run(
-            [sys.executable, "-m", "node.cli.main", "node", "init", "--home", str(home),
-             "--chain-id", str(CHAIN_ID),
-             *[arg for k in keys for arg in ("--fund", "0x" + private_key_to_address(k).hex())]],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "node.cli.main",
+                "node",
+                "init",
+                "--home",
+                str(home),
+                "--chain-id",
+                str(CHAIN_ID),
+                *[arg for k in keys for arg in ("--fund", "0x" + private_key_to_address(k).hex())],
+            ],
+            check=True,
+            capture_output=True,
         )
         proc = subprocess.Popen(
-            [sys.executable, "-m", "node.cli.main", "node", "run", "--home", str(home),
-             "--rpc-port", "0", "--block-interval", str(interval)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "node.cli.main",
+                "node",
+                "run",
+                "--home",
+                str(home),
+                "--rpc-port",
+                "0",
+                "--block-interval",
+                str(interval),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             url = None
@@ -173,17 +217,23 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, commit {commit}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, commit {commit}"
+    )
     rate = bench_recovery(rng, args.size)
     print(f"(a) secp256k1 recovery: {rate:,.0f} recoveries/s (one core)")
     tps, n = bench_block_execution(rng, args.size)
-    print(f"(b) block execution: {tps:,.0f} transfers/s (one core, {n} transfers, "
-          f"blocks of {BLOCK_TXS}, decode+recover+execute+roots)")
+    print(
+        f"(b) block execution: {tps:,.0f} transfers/s (one core, {n} transfers, "
+        f"blocks of {BLOCK_TXS}, decode+recover+execute+roots)"
+    )
     if not args.skip_e2e:
         tps, n = bench_end_to_end(rng, args.size, args.interval)
-        print(f"(c) end to end over JSON-RPC: {tps:,.0f} committed transfers/s "
-              f"({n} transfers, block interval {args.interval}s)")
+        print(
+            f"(c) end to end over JSON-RPC: {tps:,.0f} committed transfers/s "
+            f"({n} transfers, block interval {args.interval}s)"
+        )
     print(json.dumps({"seed": args.seed, "size": args.size}))
 
 

@@ -97,7 +97,9 @@ class InsufficientFunds(InvalidTransaction):
 
     def __init__(self, balance: int, cost: int) -> None:
         self.balance, self.cost = balance, cost
-        super().__init__(f"insufficient funds for gas * price + value: balance {balance}, cost {cost}")
+        super().__init__(
+            f"insufficient funds for gas * price + value: balance {balance}, cost {cost}"
+        )
 
 
 class FeeCapTooLow(InvalidTransaction):
@@ -105,7 +107,10 @@ class FeeCapTooLow(InvalidTransaction):
 
     def __init__(self, max_fee: int, base_fee: int) -> None:
         self.max_fee, self.base_fee = max_fee, base_fee
-        super().__init__(f"max fee per gas less than block base fee: maxFeePerGas {max_fee}, baseFee {base_fee}")
+        super().__init__(
+            "max fee per gas less than block base fee: "
+            f"maxFeePerGas {max_fee}, baseFee {base_fee}"
+        )
 
 
 class TipAboveFeeCap(InvalidTransaction):
@@ -155,7 +160,9 @@ class UnsupportedContractCreation(InvalidTransaction):
     """A creation transaction before the chain runs contract code (the EVM lands in issue #3)."""
 
     def __init__(self) -> None:
-        super().__init__("contract creation is not supported yet: this node runs value transfers only")
+        super().__init__(
+            "contract creation is not supported yet: this node runs value transfers only"
+        )
 
 
 # --- tries ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from brainchain.crypto.address import parse_address, to_checksum_address
+
 from brainchain.crypto.keccak import keccak256
 from brainchain.encoding import msgpack_canon
 
@@ -105,7 +106,9 @@ def parse_genesis(doc: dict[str, Any]) -> Genesis:
             GenesisValidator(
                 name=str(v.get("name", f"validator-{i}")),
                 address=_address(v.get("address"), f"{where}.address"),
-                consensus_pubkey=_hex_bytes(v.get("consensus_pubkey"), 32, f"{where}.consensus_pubkey"),
+                consensus_pubkey=_hex_bytes(
+                    v.get("consensus_pubkey"), 32, f"{where}.consensus_pubkey"
+                ),
                 vrf_pubkey=_hex_bytes(v.get("vrf_pubkey"), 32, f"{where}.vrf_pubkey"),
                 stake=_int(v.get("stake", 1), f"{where}.stake"),
             )

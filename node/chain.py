@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from brainchain.crypto.keccak import EMPTY_KECCAK
 from brainchain.errors import (
     BrainchainError,
     FeeCapTooLow,
@@ -22,7 +23,6 @@ from brainchain.errors import (
     UnsupportedContractCreation,
     WrongChainId,
 )
-from brainchain.crypto.keccak import EMPTY_KECCAK
 from brainchain.mempool.pool import Mempool
 from brainchain.state.account import Account
 from brainchain.state.state import State, get_account
@@ -176,14 +176,15 @@ class Chain:
         """(priority fee per gas, gas used) of each transaction in `block`."""
         base_fee = block.header.base_fee
         return [
-            (r.effective_gas_price - base_fee, r.gas_used)
-            for r in self.store.receipts(block.hash)
+            (r.effective_gas_price - base_fee, r.gas_used) for r in self.store.receipts(block.hash)
         ]
 
     def suggested_priority_fee(self) -> int:
         """Median tip of recent blocks' transactions (geth's oracle idea), 1 gwei without data."""
         tips: list[int] = []
-        for height in range(max(1, self._head.height - PRIORITY_FEE_LOOKBACK + 1), self._head.height + 1):
+        for height in range(
+            max(1, self._head.height - PRIORITY_FEE_LOOKBACK + 1), self._head.height + 1
+        ):
             block = self.block_by_height(height)
             if block is not None and block.transactions:
                 tips.extend(tip for tip, _ in self._tips(block))
@@ -233,7 +234,10 @@ class Chain:
         if sender.code_hash != EMPTY_KECCAK:
             raise SenderNotEOA(f"sender {tx.sender.hex()} has code (EIP-3607)")
         self.mempool.add(
-            tx, account_nonce=sender.nonce, account_balance=sender.balance, base_fee=self.next_base_fee()
+            tx,
+            account_nonce=sender.nonce,
+            account_balance=sender.balance,
+            base_fee=self.next_base_fee(),
         )
         self.tx_arrived.set()
         return tx.hash
@@ -263,7 +267,9 @@ class Chain:
         if to is None:
             raise UnsupportedContractCreation()
         state = self._state_at(block)
-        env = child_environment(block.header, proposer=self.proposer, timestamp=block.header.timestamp)
+        env = child_environment(
+            block.header, proposer=self.proposer, timestamp=block.header.timestamp
+        )
         max_fee = max_fee_per_gas or 0
         if max_fee == 0:
             env = replace(env, base_fee=0)
@@ -337,7 +343,9 @@ class Chain:
             queue.put_nowait(built.block)
 
 
-def _reward_percentiles(tips: list[tuple[int, int]], gas_used: int, percentiles: list[float]) -> list[int]:
+def _reward_percentiles(
+    tips: list[tuple[int, int]], gas_used: int, percentiles: list[float]
+) -> list[int]:
     """Tips at the given percentiles of gas used, as geth's eth_feeHistory weighs them."""
     if not tips:
         return [0] * len(percentiles)

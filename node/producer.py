@@ -10,7 +10,9 @@ from node.chain import Chain
 log = logging.getLogger(__name__)
 
 
-async def serve(chain: Chain, *, interval_s: float, empty_blocks: bool, ready: asyncio.Event) -> None:
+async def serve(
+    chain: Chain, *, interval_s: float, empty_blocks: bool, ready: asyncio.Event
+) -> None:
     """Produce blocks until cancelled.
 
     With `empty_blocks` off, the producer waits for a transaction before building; with a zero
@@ -29,7 +31,12 @@ async def serve(chain: Chain, *, interval_s: float, empty_blocks: bool, ready: a
                 await chain.tx_arrived.wait()
         block = await chain.produce_block()
         if block.transactions:
-            log.info("block %d: %d txs, gas %d", block.height, len(block.transactions), block.header.gas_used)
+            log.info(
+                "block %d: %d txs, gas %d",
+                block.height,
+                len(block.transactions),
+                block.header.gas_used,
+            )
         next_slot = max(next_slot + interval_s, loop.time()) if interval_s else loop.time()
         if not interval_s:
             await asyncio.sleep(0)

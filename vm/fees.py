@@ -13,9 +13,14 @@ def calculate_base_fee(parent_gas_limit: int, parent_gas_used: int, parent_base_
         return parent_base_fee
     if parent_gas_used > target:
         delta = max(
-            parent_base_fee * (parent_gas_used - target) // target // BASE_FEE_MAX_CHANGE_DENOMINATOR,
+            parent_base_fee
+            * (parent_gas_used - target)
+            // target
+            // BASE_FEE_MAX_CHANGE_DENOMINATOR,
             1,
         )
         return parent_base_fee + delta
-    delta = parent_base_fee * (target - parent_gas_used) // target // BASE_FEE_MAX_CHANGE_DENOMINATOR
+    delta = (
+        parent_base_fee * (target - parent_gas_used) // target // BASE_FEE_MAX_CHANGE_DENOMINATOR
+    )
     return parent_base_fee - delta

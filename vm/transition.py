@@ -33,7 +33,6 @@ from brainchain.state.state import (
     get_account,
     get_account_optional,
     move_ether,
-    rollback_transaction,
     set_account,
     touch_account,
 )
@@ -191,7 +190,9 @@ def _execute(
             receipt = apply_transaction(state, env, tx, gas_used)
         except InvalidTransaction as exc:
             if not skip_invalid:
-                raise InvalidBlock(f"transaction {index} ({tx.hash.hex()}) is invalid: {exc}") from exc
+                raise InvalidBlock(
+                    f"transaction {index} ({tx.hash.hex()}) is invalid: {exc}"
+                ) from exc
             rejected.append((tx, exc))
             continue
         gas_used = receipt.cumulative_gas_used
@@ -254,10 +255,13 @@ def build_block(
     return built
 
 
+def _show(value: object) -> object:
+    return value.hex() if isinstance(value, bytes) else value
+
+
 def _expect(field_name: str, expected: object, got: object) -> None:
     if expected != got:
-        show = (lambda v: v.hex() if isinstance(v, bytes) else v)
-        raise InvalidBlock(f"{field_name}: expected {show(expected)}, block has {show(got)}")
+        raise InvalidBlock(f"{field_name}: expected {_show(expected)}, block has {_show(got)}")
 
 
 def apply_block(state: State, parent: Header, block: Block) -> BuiltBlock:
@@ -289,7 +293,13 @@ def apply_block(state: State, parent: Header, block: Block) -> BuiltBlock:
         validators_hash=header.validators_hash,
         last_commit=block.last_commit,
     )
-    for name in ("transactions_root", "receipts_root", "logs_bloom", "gas_used", "state_root",
-                 "last_commit_hash"):
+    for name in (
+        "transactions_root",
+        "receipts_root",
+        "logs_bloom",
+        "gas_used",
+        "state_root",
+        "last_commit_hash",
+    ):
         _expect(name, getattr(built.block.header, name), getattr(header, name))
     return built

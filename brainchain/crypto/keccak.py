@@ -11,7 +11,8 @@ from sha3 import keccak_256
 
 def keccak256(data: bytes) -> bytes:
     """Return the 32-byte Keccak-256 digest of `data` (Yellow Paper's KEC)."""
-    return keccak_256(data).digest()
+    digest: bytes = keccak_256(data).digest()
+    return digest
 
 
 EMPTY_KECCAK = keccak256(b"")

@@ -18,7 +18,8 @@ MAX_DECODE_BYTES = 16 * 1024 * 1024
 
 def pack(value: Any) -> bytes:
     """Encode `value` (ints, bytes, str, bool, None, lists/tuples of these) canonically."""
-    return msgpack.packb(value, use_bin_type=True, strict_types=False)
+    packed: bytes = msgpack.packb(value, use_bin_type=True, strict_types=False)
+    return packed
 
 
 def unpack(data: bytes) -> Any:

@@ -9,11 +9,11 @@ and trailing bytes.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import TypeAlias
 
 from brainchain.errors import DecodingError
 
-Item = Union[bytes, list["Item"]]
+Item: TypeAlias = bytes | list["Item"]
 
 SHORT_STRING = 0x80
 LONG_STRING = 0xB7
@@ -63,7 +63,8 @@ def decode_uint(data: bytes, max_bits: int = 256) -> int:
         raise DecodingError("expected an integer, got a list")
     if data[:1] == b"\x00":
         raise DecodingError("integer has leading zero bytes")
-    if len(data) * 8 > max_bits + 7 or (value := int.from_bytes(data, "big")).bit_length() > max_bits:
+    value = int.from_bytes(data, "big")
+    if value.bit_length() > max_bits:
         raise DecodingError(f"integer wider than {max_bits} bits")
     return value
 

@@ -47,9 +47,8 @@ def decode_account(data: bytes) -> Account:
         DecodingError: not an RLP list of four canonical fields.
     """
     item = rlp.decode(data)
-    if not isinstance(item, list) or len(item) != 4:
-        raise DecodingError("account must be an RLP list of 4 items")
-    nonce, balance, storage_root, code_hash = item
-    if not isinstance(storage_root, bytes) or not isinstance(code_hash, bytes):
-        raise DecodingError("account roots must be byte strings")
+    fields = [f for f in item if isinstance(f, bytes)] if isinstance(item, list) else []
+    if len(fields) != 4 or len(fields) != len(item):
+        raise DecodingError("account must be an RLP list of 4 byte strings")
+    nonce, balance, storage_root, code_hash = fields
     return Account(rlp.decode_uint(nonce, 64), rlp.decode_uint(balance), storage_root, code_hash)

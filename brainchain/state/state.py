@@ -158,7 +158,11 @@ def destroy_account(state: State, address: bytes) -> None:
 def _storage_trie(state: State, address: bytes) -> Trie:
     trie = state._storage_tries.get(address)
     if trie is None:
-        root = EMPTY_TRIE_ROOT if address in state._cleared else get_account(state, address).storage_root
+        root = (
+            EMPTY_TRIE_ROOT
+            if address in state._cleared
+            else get_account(state, address).storage_root
+        )
         trie = Trie(state.db, root, secure=True)
         state._storage_tries[address] = trie
     return trie

@@ -40,7 +40,9 @@ def decode_receipts(data: bytes) -> tuple[Receipt, ...]:
     out = []
     for tx_type, ok, cumulative, raw_logs, gas_used, price, created in msgpack_canon.unpack(data):
         logs = tuple(Log(a, tuple(t), d) for a, t, d in raw_logs)
-        out.append(Receipt(tx_type, ok, cumulative, logs_bloom(logs), logs, gas_used, price, created))
+        out.append(
+            Receipt(tx_type, ok, cumulative, logs_bloom(logs), logs, gas_used, price, created)
+        )
     return tuple(out)
 
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from brainchain.crypto.secp256k1 import private_key_to_address
+
 from brainchain.errors import (
     InsufficientFunds,
     MalformedTransaction,
@@ -38,8 +38,15 @@ GENESIS = Genesis(
 
 def raw_transfer(nonce: int, value: int = 1, **overrides: object) -> bytes:
     fields: dict[str, object] = dict(
-        private_key=KEY, tx_type=TX_FEE_MARKET, chain_id=1337, nonce=nonce, gas=21_000, to=TO,
-        value=value, max_fee_per_gas=10 * GWEI, max_priority_fee_per_gas=GWEI,
+        private_key=KEY,
+        tx_type=TX_FEE_MARKET,
+        chain_id=1337,
+        nonce=nonce,
+        gas=21_000,
+        to=TO,
+        value=value,
+        max_fee_per_gas=10 * GWEI,
+        max_priority_fee_per_gas=GWEI,
     )
     fields.update(overrides)
     return sign_transaction(**fields).raw  # type: ignore[arg-type]
@@ -96,7 +103,9 @@ async def test_submitted_transfer_is_committed_and_survives_reopen(tmp_path: Pat
         (raw_transfer(0, data=b"\x01" * 200_000, gas=5_000_000), OversizeTransaction),
     ],
 )
-def test_bad_transactions_are_refused_and_change_nothing(chain: Chain, raw: bytes, error: type) -> None:
+def test_bad_transactions_are_refused_and_change_nothing(
+    chain: Chain, raw: bytes, error: type
+) -> None:
     with pytest.raises(error):
         chain.submit_transaction(raw)
     assert len(chain.mempool) == 0 and chain.pending_nonce(SENDER) == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from brainchain.crypto.secp256k1 import private_key_to_address
+
 from brainchain.errors import InvalidBlock
 from brainchain.state.state import State, get_account
 from brainchain.types.block import Block, decode_block
@@ -49,8 +49,15 @@ def genesis_state() -> tuple[dict[bytes, bytes], Block]:
     return db, block0
 
 
-def transfer(key: int, nonce: int, value: int, *, tx_type: int = TX_FEE_MARKET, tip: int = GWEI,
-             chain_id: int = CHAIN_ID) -> Transaction:
+def transfer(
+    key: int,
+    nonce: int,
+    value: int,
+    *,
+    tx_type: int = TX_FEE_MARKET,
+    tip: int = GWEI,
+    chain_id: int = CHAIN_ID,
+) -> Transaction:
     fee_cap = 3 * GWEI
     return sign_transaction(
         private_key=KEYS[key],
@@ -68,7 +75,11 @@ def transfer(key: int, nonce: int, value: int, *, tx_type: int = TX_FEE_MARKET, 
 def build(db: dict[bytes, bytes], parent: Block, txs: list[Transaction]):
     state = State(db, parent.header.state_root)
     built = build_block(
-        state, parent.header, txs, proposer=PROPOSER, timestamp=parent.header.timestamp + 1,
+        state,
+        parent.header,
+        txs,
+        proposer=PROPOSER,
+        timestamp=parent.header.timestamp + 1,
         validators_hash=validator_set_hash(make_genesis().validators),
     )
     db.update(built.nodes)
@@ -95,8 +106,11 @@ def test_transfer_fees_are_split_between_burn_and_proposer() -> None:
 
 def test_all_transaction_types_apply() -> None:
     db, block0 = genesis_state()
-    txs = [transfer(0, 0, 1, tx_type=TX_LEGACY), transfer(0, 1, 2, tx_type=TX_ACCESS_LIST),
-           transfer(0, 2, 3)]
+    txs = [
+        transfer(0, 0, 1, tx_type=TX_LEGACY),
+        transfer(0, 1, 2, tx_type=TX_ACCESS_LIST),
+        transfer(0, 2, 3),
+    ]
     built = build(db, block0, txs)
     assert [r.cumulative_gas_used for r in built.receipts] == [21_000, 42_000, 63_000]
     assert built.block.header.gas_used == 63_000
