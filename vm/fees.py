@@ -7,7 +7,10 @@ ELASTICITY_MULTIPLIER = 2
 
 
 def calculate_base_fee(parent_gas_limit: int, parent_gas_used: int, parent_base_fee: int) -> int:
-    """The base fee after a parent block (EIP-1559; spec: cancun/fork.py calculate_base_fee_per_gas)."""
+    """The base fee after a parent block (EIP-1559).
+
+    spec: cancun/fork.py calculate_base_fee_per_gas
+    """
     target = parent_gas_limit // ELASTICITY_MULTIPLIER
     if target == 0 or parent_gas_used == target:
         return parent_base_fee
