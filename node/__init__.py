@@ -1,0 +1,3 @@
+"""brainchain node runtime."""
+
+__version__ = "0.1.0"

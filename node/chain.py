@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from brainchain.errors import (
 )
 from brainchain.mempool.pool import Mempool
 from brainchain.state.account import Account
-from brainchain.state.state import State, get_account
+from brainchain.state.state import State, get_account, get_code
 from brainchain.types.block import Block
 from brainchain.types.receipt import Receipt
 from brainchain.types.transaction import (
@@ -77,6 +78,9 @@ class Chain:
         self._working = self._state_at(head)
         self._subscribers: list[asyncio.Queue[Block]] = []
         self.tx_arrived = asyncio.Event()
+        # Held while a worker thread builds and writes a block, so close() waits for it.
+        self._writing = threading.Lock()
+        self._closed = False
 
     # --- opening ------------------------------------------------------------------------------
 
@@ -108,7 +112,10 @@ class Chain:
         return cls(store, genesis, head, proposer)
 
     def close(self) -> None:
-        self.store.close()
+        """Close the store once any block being written has landed."""
+        with self._writing:
+            self._closed = True
+            self.store.close()
 
     def _state_at(self, block: Block) -> State:
         return State(self.store.nodes, block.header.state_root, code_db=self.store.code)
@@ -160,8 +167,16 @@ class Chain:
             raise ValueError(f"no block at height {height}")
         return get_account(self._state_at(block), address)
 
+    def code(self, code_hash: bytes) -> bytes:
+        """Contract code by hash (empty for accounts without code)."""
+        return get_code(self._view, code_hash)
+
     def pending_nonce(self, address: bytes) -> int:
         return self.mempool.pending_nonce(address, self.account(address).nonce)
+
+    def pool_counts(self) -> tuple[int, int]:
+        """(pending, queued): executable transactions and those waiting behind a nonce gap."""
+        return self.mempool.counts(self._nonce_of)
 
     def _nonce_of(self, address: bytes) -> int:
         return get_account(self._view, address).nonce
@@ -321,16 +336,19 @@ class Chain:
         return built.block
 
     def _build_and_store(self, candidates: list[Transaction], timestamp: int) -> BuiltBlock:
-        built = build_block(
-            self._working,
-            self._head.header,
-            candidates,
-            proposer=self.proposer,
-            timestamp=timestamp,
-            validators_hash=self.validators_hash,
-        )
-        self.store.write_block(built.block, built.receipts, built.nodes, built.code)
-        return built
+        with self._writing:
+            if self._closed:
+                raise ChainError("chain closed while a block was being produced")
+            built = build_block(
+                self._working,
+                self._head.header,
+                candidates,
+                proposer=self.proposer,
+                timestamp=timestamp,
+                validators_hash=self.validators_hash,
+            )
+            self.store.write_block(built.block, built.receipts, built.nodes, built.code)
+            return built
 
     def _advance(self, built: BuiltBlock) -> None:
         self._head = built.block

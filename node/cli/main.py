@@ -1,0 +1,355 @@
+"""The `brainchain` command line: run a node, manage a local devnet, talk to a node over RPC.
+
+Each command parses its arguments and calls one function; errors print as one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from brainchain.crypto.address import parse_address, to_checksum_address
+from brainchain.errors import BrainchainError
+from node.cli.client import ClientError, RpcClient
+from node.cli.units import format_ether, parse_amount
+from node.config import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console()
+err_console = Console(stderr=True)
+DEFAULT_RPC = "http://127.0.0.1:8545"
+RECEIPT_TIMEOUT_S = 60.0
+EXPECTED_ERRORS = (BrainchainError, ClientError, ConfigError, ValueError, OSError)
+
+
+def one_line_errors(fn: F) -> F:
+    """Turn expected failures into one readable line and exit status 1 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from node.devnet import DevnetError
+
+        try:
+            return fn(*args, **kwargs)
+        except (*EXPECTED_ERRORS, DevnetError) as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise SystemExit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _address(text: str) -> bytes:
+    try:
+        return parse_address(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _key(text: str) -> bytes:
+    try:
+        key = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raise click.BadParameter("private key must be 32 bytes of hex") from None
+    if len(key) != 32:
+        raise click.BadParameter("private key must be 32 bytes of hex")
+    return key
+
+
+rpc_option = click.option("--rpc", default=DEFAULT_RPC, show_default=True, help="node JSON-RPC URL")
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="log at debug level")
+def cli(verbose: bool) -> None:
+    """brainchain: a BFT chain that runs AI inference and training as transactions."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+# --- node ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def node() -> None:
+    """Run a node."""
+
+
+@node.command("run")
+@click.option("--home", type=click.Path(path_type=Path), required=True, help="node home directory")
+@click.option("--rpc-host", default=None, help="RPC bind address (default 127.0.0.1)")
+@click.option("--rpc-port", type=int, default=None, help="RPC port (0: any free port)")
+@click.option("--block-interval", type=float, default=None, help="seconds between blocks")
+@click.option("--empty-blocks/--no-empty-blocks", default=None, help="produce blocks without txs")
+@one_line_errors
+def node_run(
+    home: Path,
+    rpc_host: str | None,
+    rpc_port: int | None,
+    block_interval: float | None,
+    empty_blocks: bool | None,
+) -> None:
+    """Run one node in the foreground; Ctrl-C stops it cleanly."""
+    from node.config import load_config
+    from node.supervisor import run_node
+
+    cfg = load_config(
+        home,
+        rpc_host=rpc_host,
+        rpc_port=rpc_port,
+        block_interval_s=block_interval,
+        empty_blocks=empty_blocks,
+    )
+    asyncio.run(run_node(cfg))
+
+
+# --- devnet -------------------------------------------------------------------------------
+
+
+@cli.group()
+def devnet() -> None:
+    """Start, inspect and stop a local network."""
+
+
+@devnet.command("up")
+@click.option("--validators", type=int, default=1, show_default=True)
+@click.option("--home", type=click.Path(path_type=Path), default=Path("devnet"), show_default=True)
+@click.option("--chain-id", type=int, default=1337, show_default=True)
+@click.option(
+    "--rpc-port", type=int, default=8545, show_default=True, help="first RPC port (0: any)"
+)
+@click.option("--block-interval", type=float, default=1.0, show_default=True, help="seconds")
+@one_line_errors
+def devnet_up(
+    validators: int, home: Path, chain_id: int, rpc_port: int, block_interval: float
+) -> None:
+    """Create (first time) and start a local network in the background."""
+    from node import devnet as dn
+
+    if not (home / dn.DEVNET_FILE).exists():
+        dn.create(
+            home,
+            validators=validators,
+            chain_id=chain_id,
+            rpc_port=rpc_port,
+            block_interval_s=block_interval,
+        )
+        console.print(f"created devnet in {home} (chain id {chain_id})")
+    urls = [dn.start_node(node_home) for node_home in dn.node_homes(home)]
+    for i, url in enumerate(urls):
+        console.print(f"node{i} JSON-RPC: [bold]{url}[/bold]")
+    accounts = json.loads((home / dn.ACCOUNTS_FILE).read_text(encoding="utf-8"))
+    console.print(f"development accounts ({home / dn.ACCOUNTS_FILE}):")
+    for account in accounts:
+        console.print(
+            f"  {account['address']}  key {account['private_key']}  "
+            f"{format_ether(int(account['balance']))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        "[yellow]These are the public Hardhat/Anvil test keys: anyone can spend from them. "
+        "Never use them for anything real.[/yellow]"
+    )
+
+
+@devnet.command("status")
+@click.option("--home", type=click.Path(path_type=Path), default=Path("devnet"), show_default=True)
+@one_line_errors
+def devnet_status(home: Path) -> None:
+    """Height, peers and pending transactions of each node."""
+    from node import devnet as dn
+
+    table = Table()
+    for column in ("node", "state", "rpc", "height", "peers", "pending", "queued"):
+        table.add_column(column)
+    for info in dn.nodes(home):
+        if info.pid is None or info.rpc is None:
+            table.add_row(info.name, "stopped", "-", "-", "-", "-", "-")
+            continue
+        try:
+            client = RpcClient(info.rpc, timeout=3)
+            height = int(client.call("eth_blockNumber"), 16)
+            peers = int(client.call("net_peerCount"), 16)
+            pool = client.call("txpool_status")
+            row = [
+                str(height),
+                str(peers),
+                str(int(pool["pending"], 16)),
+                str(int(pool["queued"], 16)),
+            ]
+            state = f"running (pid {info.pid})"
+        except ClientError:
+            row, state = ["?"] * 4, f"not answering (pid {info.pid})"
+        table.add_row(info.name, state, info.rpc, *row)
+    console.print(table)
+
+
+@devnet.command("down")
+@click.option("--home", type=click.Path(path_type=Path), default=Path("devnet"), show_default=True)
+@one_line_errors
+def devnet_down(home: Path) -> None:
+    """Stop every node of the devnet (data is kept; `devnet up` starts them again)."""
+    from node import devnet as dn
+
+    for node_home in dn.node_homes(home):
+        stopped = dn.stop_node(node_home)
+        console.print(f"{node_home.name}: {'stopped' if stopped else 'was not running'}")
+
+
+# --- talking to a node --------------------------------------------------------------------
+
+
+@cli.command()
+@rpc_option
+@one_line_errors
+def status(rpc: str) -> None:
+    """Chain id, head block, sync state and peers of a node."""
+    client = RpcClient(rpc)
+    block = client.call("eth_getBlockByNumber", "latest", False)
+    console.print(f"client:     {client.call('web3_clientVersion')}")
+    console.print(f"chain id:   {int(client.call('eth_chainId'), 16)}")
+    console.print(f"height:     {int(block['number'], 16)}")
+    console.print(f"head:       {block['hash']}")
+    console.print(f"state root: {block['stateRoot']}")
+    console.print(f"base fee:   {int(block['baseFeePerGas'], 16)} wei")
+    console.print(f"peers:      {int(client.call('net_peerCount'), 16)}")
+    console.print(f"syncing:    {client.call('eth_syncing')}")
+
+
+@cli.command()
+@click.argument("number", default="latest")
+@click.option("--full", is_flag=True, help="show every transaction")
+@rpc_option
+@one_line_errors
+def block(number: str, full: bool, rpc: str) -> None:
+    """Show block NUMBER (a height, 0x-hex height, or latest/earliest)."""
+    tag = number if number in ("latest", "earliest", "pending") or number.startswith("0x") else None
+    if tag is None:
+        if not number.isdigit():
+            raise ValueError(f"invalid block {number!r}: use a height or latest")
+        tag = hex(int(number))
+    found = RpcClient(rpc).call("eth_getBlockByNumber", tag, full)
+    if found is None:
+        raise ValueError(f"no block {number}")
+    for key in ("number", "timestamp", "gasUsed", "gasLimit", "baseFeePerGas"):
+        found[key] = int(found[key], 16)
+    console.print_json(data=found)
+
+
+@cli.command()
+@click.argument("address")
+@click.option("--block", "tag", default="latest", show_default=True)
+@rpc_option
+@one_line_errors
+def balance(address: str, tag: str, rpc: str) -> None:
+    """The balance of ADDRESS."""
+    who = to_checksum_address(_address(address))
+    wei = int(RpcClient(rpc).call("eth_getBalance", who, tag), 16)
+    console.print(f"{who}: {format_ether(wei)} ({wei} wei)")
+
+
+@cli.group()
+def tx() -> None:
+    """Sign and send transactions."""
+
+
+@tx.command("send")
+@rpc_option
+@click.option("--from-key", required=True, help="sender's private key (hex)")
+@click.option("--to", "to", required=True, help="recipient address")
+@click.option("--value", default="0", show_default=True, help="amount, e.g. 1.5ether, 2gwei")
+@click.option("--data", "payload", default="0x", help="call data (hex)")
+@click.option("--gas", type=int, default=None, help="gas limit (default: estimated)")
+@click.option("--max-fee", default=None, help="max fee per gas (default: 2×base fee + tip)")
+@click.option("--priority-fee", default=None, help="priority fee per gas (default: suggested)")
+@click.option("--legacy", is_flag=True, help="send a legacy EIP-155 transaction")
+@click.option("--gas-price", default=None, help="gas price for --legacy (default: eth_gasPrice)")
+@click.option("--no-wait", is_flag=True, help="print the hash and return without the receipt")
+@one_line_errors
+def tx_send(
+    rpc: str,
+    from_key: str,
+    to: str,
+    value: str,
+    payload: str,
+    gas: int | None,
+    max_fee: str | None,
+    priority_fee: str | None,
+    legacy: bool,
+    gas_price: str | None,
+    no_wait: bool,
+) -> None:
+    """Sign a transfer (EIP-1559 unless --legacy), send it, and wait for its receipt."""
+    from brainchain.crypto.secp256k1 import private_key_to_address
+    from brainchain.types.transaction import TX_FEE_MARKET, TX_LEGACY, sign_transaction
+
+    key = _key(from_key)
+    sender = private_key_to_address(key)
+    recipient = _address(to)
+    amount = parse_amount(value)
+    data = bytes.fromhex(payload.removeprefix("0x"))
+    client = RpcClient(rpc)
+    chain_id = int(client.call("eth_chainId"), 16)
+    nonce = int(client.call("eth_getTransactionCount", to_checksum_address(sender), "pending"), 16)
+    if gas is None:
+        call = {
+            "from": to_checksum_address(sender),
+            "to": to_checksum_address(recipient),
+            "value": hex(amount),
+            "input": "0x" + data.hex(),
+        }
+        gas = int(client.call("eth_estimateGas", call), 16)
+    if legacy:
+        price = parse_amount(gas_price) if gas_price else int(client.call("eth_gasPrice"), 16)
+        fee_cap, tip, tx_type = price, price, TX_LEGACY
+    else:
+        tip = (
+            parse_amount(priority_fee)
+            if priority_fee
+            else int(client.call("eth_maxPriorityFeePerGas"), 16)
+        )
+        base_fee = int(client.call("eth_getBlockByNumber", "latest", False)["baseFeePerGas"], 16)
+        fee_cap = parse_amount(max_fee) if max_fee else 2 * base_fee + tip
+        tx_type = TX_FEE_MARKET
+    signed = sign_transaction(
+        private_key=key,
+        tx_type=tx_type,
+        chain_id=chain_id,
+        nonce=nonce,
+        gas=gas,
+        to=recipient,
+        value=amount,
+        data=data,
+        max_fee_per_gas=fee_cap,
+        max_priority_fee_per_gas=tip,
+    )
+    tx_hash = client.call("eth_sendRawTransaction", "0x" + signed.raw.hex())
+    console.print(f"sent {tx_hash}")
+    if no_wait:
+        return
+    deadline = time.monotonic() + RECEIPT_TIMEOUT_S
+    while (receipt := client.call("eth_getTransactionReceipt", tx_hash)) is None:
+        if time.monotonic() > deadline:
+            raise ValueError(f"no receipt for {tx_hash} after {RECEIPT_TIMEOUT_S:.0f}s")
+        time.sleep(0.2)
+    ok = receipt["status"] == "0x1"
+    console.print(
+        f"block {int(receipt['blockNumber'], 16)}  gas used {int(receipt['gasUsed'], 16)}  "
+        f"status {'[green]success[/green]' if ok else '[red]failed[/red]'}"
+    )
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,176 @@
+"""A node's home directory: config.json, genesis.json, keys.json (mode 0600) and data/.
+
+Keys never appear in logs or in `repr` of the config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from brainchain.crypto.secp256k1 import private_key_to_address
+
+CONFIG_FILE = "config.json"
+GENESIS_FILE = "genesis.json"
+KEYS_FILE = "keys.json"
+RUNTIME_FILE = "node.json"  # pid and RPC URL of the running node, removed on clean exit
+DATA_DIR = "data"
+DEFAULT_RPC_HOST = "127.0.0.1"
+DEFAULT_RPC_PORT = 8545
+DEFAULT_BLOCK_INTERVAL_S = 1.0
+
+
+class ConfigError(ValueError):
+    """The home directory is missing a file or holds a malformed one."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKeys:
+    """A validator's three keys (DESIGN.md §4): account, consensus and VRF."""
+
+    account_key: bytes = field(repr=False)  # secp256k1
+    consensus_key: bytes = field(repr=False)  # ed25519 seed
+    vrf_key: bytes = field(repr=False)  # ed25519 seed
+
+    @property
+    def address(self) -> bytes:
+        return private_key_to_address(self.account_key)
+
+    @property
+    def consensus_pubkey(self) -> bytes:
+        return bytes(SigningKey(self.consensus_key).verify_key)
+
+    @property
+    def vrf_pubkey(self) -> bytes:
+        return bytes(SigningKey(self.vrf_key).verify_key)
+
+
+def generate_keys() -> NodeKeys:
+    """Fresh random keys from the OS's CSPRNG."""
+    while True:
+        account_key = os.urandom(32)
+        try:
+            private_key_to_address(account_key)
+        except ValueError:  # outside [1, n-1]: astronomically rare, draw again
+            continue
+        return NodeKeys(account_key, os.urandom(32), os.urandom(32))
+
+
+def write_keys(keys: NodeKeys, path: Path) -> None:
+    """Write the keys readable by the owner only."""
+    doc = {
+        "account_key": keys.account_key.hex(),
+        "consensus_key": keys.consensus_key.hex(),
+        "vrf_key": keys.vrf_key.hex(),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(doc, out, indent=2)
+
+
+def load_keys(path: Path) -> NodeKeys:
+    """Read keys.json.
+
+    Raises:
+        ConfigError: missing or malformed (the message never contains key material).
+    """
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        return NodeKeys(
+            *(bytes.fromhex(doc[k]) for k in ("account_key", "consensus_key", "vrf_key"))
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"cannot read validator keys from {path}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """Where the node keeps its files and how it serves."""
+
+    home: Path
+    rpc_host: str = DEFAULT_RPC_HOST
+    rpc_port: int = DEFAULT_RPC_PORT
+    block_interval_s: float = DEFAULT_BLOCK_INTERVAL_S
+    empty_blocks: bool = True
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / DATA_DIR
+
+    @property
+    def genesis_path(self) -> Path:
+        return self.home / GENESIS_FILE
+
+    @property
+    def keys_path(self) -> Path:
+        return self.home / KEYS_FILE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rpc_host": self.rpc_host,
+            "rpc_port": self.rpc_port,
+            "block_interval_s": self.block_interval_s,
+            "empty_blocks": self.empty_blocks,
+        }
+
+
+def write_config(cfg: NodeConfig) -> None:
+    (cfg.home / CONFIG_FILE).write_text(
+        json.dumps(cfg.to_json(), indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def load_config(home: Path, **overrides: Any) -> NodeConfig:
+    """Read <home>/config.json (defaults where absent), then apply non-None overrides.
+
+    Raises:
+        ConfigError: the home or its config file is malformed.
+    """
+    home = Path(home)
+    if not home.is_dir():
+        raise ConfigError(
+            f"node home {home} does not exist (create one with `brainchain devnet up`)"
+        )
+    path = home / CONFIG_FILE
+    doc: dict[str, Any] = {}
+    if path.exists():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ConfigError(f"{path} is not valid JSON: {exc}") from None
+    doc.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return NodeConfig(
+            home=home,
+            rpc_host=str(doc.get("rpc_host", DEFAULT_RPC_HOST)),
+            rpc_port=int(doc.get("rpc_port", DEFAULT_RPC_PORT)),
+            block_interval_s=float(doc.get("block_interval_s", DEFAULT_BLOCK_INTERVAL_S)),
+            empty_blocks=bool(doc.get("empty_blocks", True)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def write_runtime(home: Path, *, pid: int, rpc: str) -> None:
+    """Record the running node's pid and RPC URL for `devnet status` and friends."""
+    tmp = home / (RUNTIME_FILE + ".tmp")
+    tmp.write_text(json.dumps({"pid": pid, "rpc": rpc}) + "\n", encoding="utf-8")
+    tmp.replace(home / RUNTIME_FILE)
+
+
+def read_runtime(home: Path) -> dict[str, Any] | None:
+    """The running node's {"pid", "rpc"}, or None if it never started or exited cleanly."""
+    try:
+        doc = json.loads((Path(home) / RUNTIME_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def clear_runtime(home: Path) -> None:
+    (Path(home) / RUNTIME_FILE).unlink(missing_ok=True)

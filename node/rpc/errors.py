@@ -1,0 +1,50 @@
+"""The one table from exceptions to JSON-RPC error codes (JSON-RPC 2.0 §5.1, EIP-1474)."""
+
+from __future__ import annotations
+
+from brainchain.errors import (
+    AlreadyKnown,
+    BrainchainError,
+    FeeCapTooLow,
+    MempoolFull,
+    ReplacementUnderpriced,
+)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+SERVER_ERROR = -32000  # EIP-1474: invalid input, e.g. a transaction the node refuses
+TRANSACTION_REJECTED = -32003  # EIP-1474: transaction rejected by pool policy
+
+
+class RpcError(Exception):
+    """An error answer: code, message and optional data."""
+
+    def __init__(self, code: int, message: str, data: object = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.data = code, message, data
+
+    def to_json(self) -> dict[str, object]:
+        error: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+class InvalidParams(RpcError):
+    """Wrong number or shape of parameters."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(INVALID_PARAMS, message)
+
+
+# Pool-policy rejections: the transaction is valid, the pool will not take it now.
+POLICY_REJECTIONS = (AlreadyKnown, ReplacementUnderpriced, MempoolFull, FeeCapTooLow)
+
+
+def to_rpc_error(exc: BrainchainError) -> RpcError:
+    """Map a protocol error to its JSON-RPC answer; messages follow geth's wording."""
+    code = TRANSACTION_REJECTED if isinstance(exc, POLICY_REJECTIONS) else SERVER_ERROR
+    return RpcError(code, str(exc))

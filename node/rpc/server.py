@@ -1,0 +1,109 @@
+"""The JSON-RPC 2.0 server over HTTP (aiohttp): single and batch requests.
+
+Bounded on raw bytes before parsing (request body, batch length), answers every malformed
+request with the JSON-RPC error for it, and binds 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from brainchain.errors import BrainchainError
+from node.chain import Chain
+from node.rpc.errors import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    RpcError,
+    to_rpc_error,
+)
+from node.rpc.methods import METHODS
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_BATCH = 1000
+SHUTDOWN_TIMEOUT_S = 5.0
+CHAIN_KEY: web.AppKey[Chain] = web.AppKey("chain", Chain)
+
+
+def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
+
+
+def handle_call(chain: Chain, call: Any) -> dict[str, Any] | None:
+    """Answer one request object; None for a notification (no id)."""
+    if not isinstance(call, dict) or call.get("jsonrpc") != "2.0" or "method" not in call:
+        return _error(None, RpcError(INVALID_REQUEST, "invalid request: not a JSON-RPC 2.0 call"))
+    request_id = call.get("id")
+    method, params = call["method"], call.get("params", [])
+    if not isinstance(method, str) or not isinstance(params, list):
+        return _error(
+            request_id, RpcError(INVALID_REQUEST, "invalid request: bad method or params")
+        )
+    handler = METHODS.get(method)
+    try:
+        if handler is None:
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+        result = handler(chain, params)
+    except RpcError as exc:
+        answer = _error(request_id, exc)
+    except BrainchainError as exc:
+        answer = _error(request_id, to_rpc_error(exc))
+    except Exception:  # boundary: a bug must not take the server down
+        log.exception("internal error in %s", method)
+        answer = _error(request_id, RpcError(INTERNAL_ERROR, "internal error"))
+    else:
+        answer = {"jsonrpc": "2.0", "id": request_id, "result": result}
+    return None if "id" not in call else answer
+
+
+async def _handle_http(request: web.Request) -> web.Response:
+    chain = request.app[CHAIN_KEY]
+    body = await request.read()
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return web.json_response(_error(None, RpcError(PARSE_ERROR, "parse error: invalid JSON")))
+    if isinstance(payload, list):
+        if not payload:
+            return web.json_response(_error(None, RpcError(INVALID_REQUEST, "empty batch")))
+        if len(payload) > MAX_BATCH:
+            error = RpcError(INVALID_REQUEST, f"batch of {len(payload)} exceeds {MAX_BATCH}")
+            return web.json_response(_error(None, error))
+        answers = [a for a in (handle_call(chain, c) for c in payload) if a is not None]
+        return web.json_response(answers) if answers else web.Response(status=204)
+    answer = handle_call(chain, payload)
+    return web.json_response(answer) if answer is not None else web.Response(status=204)
+
+
+def make_app(chain: Chain) -> web.Application:
+    """The aiohttp application serving JSON-RPC at POST /."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[CHAIN_KEY] = chain
+    app.router.add_post("/", _handle_http)
+    return app
+
+
+async def serve(
+    chain: Chain, *, host: str, port: int, ready: asyncio.Event, bound: list[int]
+) -> None:
+    """Serve until cancelled; append the bound port to `bound`, then set `ready`."""
+    runner = web.AppRunner(make_app(chain), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        bound.append(sockets[0].getsockname()[1] if sockets else port)
+        ready.set()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
