@@ -143,14 +143,16 @@ def eth_get_code(chain: Chain, params: list[Any]) -> str:
 
 def eth_get_block_by_number(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     tag, full = _params(params, 2)
+    full = _bool(full, "full transactions flag")
     block = _block_or_none(chain, tag)
-    return None if block is None else format_block(block, _bool(full, "full transactions flag"))
+    return None if block is None else format_block(block, full)
 
 
 def eth_get_block_by_hash(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     block_hash, full = _params(params, 2)
+    full = _bool(full, "full transactions flag")
     block = chain.block_by_hash(parse_data(block_hash, "block hash", 32))
-    return None if block is None else format_block(block, _bool(full, "full transactions flag"))
+    return None if block is None else format_block(block, full)
 
 
 def eth_get_block_transaction_count_by_number(chain: Chain, params: list[Any]) -> str | None:
