@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 from brainchain.crypto.secp256k1 import private_key_to_address, recover_address, sign
-
 from brainchain.state.state import State
 from brainchain.types.transaction import TX_FEE_MARKET, decode_transaction, sign_transaction
 from genesis.block import build_genesis_block

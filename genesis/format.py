@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from brainchain.crypto.address import parse_address, to_checksum_address
-
 from brainchain.crypto.keccak import keccak256
 from brainchain.encoding import msgpack_canon
 

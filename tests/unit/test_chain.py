@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from brainchain.crypto.secp256k1 import private_key_to_address
 
+from brainchain.crypto.secp256k1 import private_key_to_address
 from brainchain.errors import (
     InsufficientFunds,
     MalformedTransaction,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from brainchain.crypto.secp256k1 import private_key_to_address
 
+from brainchain.crypto.secp256k1 import private_key_to_address
 from brainchain.errors import InvalidBlock
 from brainchain.state.state import State, get_account
 from brainchain.types.block import Block, decode_block
