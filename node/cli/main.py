@@ -25,8 +25,8 @@ from node.cli.units import format_ether, parse_amount
 from node.config import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 DEFAULT_RPC = "http://127.0.0.1:8545"
 RECEIPT_TIMEOUT_S = 60.0
 EXPECTED_ERRORS = (BrainchainError, ClientError, ConfigError, ValueError, OSError)

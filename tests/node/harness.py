@@ -1,0 +1,103 @@
+"""Real node processes for tests: start in a temp home, wait for the RPC, stop or kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from node.cli.client import RpcClient
+from node.config import read_runtime
+
+START_TIMEOUT_S = 60.0
+STOP_GRACE_S = 10.0
+REPO = Path(__file__).resolve().parents[2]
+
+
+class NodeProcess:
+    """One `brainchain node run` process over a home directory."""
+
+    def __init__(self, home: Path, *extra_args: str) -> None:
+        self.home = home
+        self.extra_args = extra_args
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "test-node.log"
+
+    def start(self) -> RpcClient:
+        """Start the node and wait until it reports its RPC URL."""
+        (self.home / "node.json").unlink(missing_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "node.cli.main",
+                    "node",
+                    "run",
+                    "--home",
+                    str(self.home),
+                    "--rpc-port",
+                    "0",
+                    *self.extra_args,
+                ],
+                cwd=REPO,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            runtime = read_runtime(self.home)
+            if runtime is not None and runtime.get("pid") == self.proc.pid:
+                self.url = str(runtime["rpc"])
+                return RpcClient(self.url)
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"node exited with {self.proc.returncode}:\n{self.log()}")
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"node did not start in {START_TIMEOUT_S}s:\n{self.log()}")
+
+    def client(self) -> RpcClient:
+        return RpcClient(self.url)
+
+    def kill(self) -> None:
+        """kill -9: no cleanup, no flush, like a power cut for the process."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL after a grace period; return the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.proc.returncode
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return "(no log)"
+
+
+def wait_for_receipt(client: RpcClient, tx_hash: str, timeout_s: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        receipt = client.call("eth_getTransactionReceipt", tx_hash)
+        if receipt is not None:
+            return receipt  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise TimeoutError(f"no receipt for {tx_hash} in {timeout_s}s")
