@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
-import re
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -149,62 +144,45 @@ async def _end_to_end(url: str, raws: list[bytes], batch: int) -> tuple[float, i
         return len(hashes) / (time.perf_counter() - start), len(hashes)
 
 
+def _fund(url: str, keys: list[bytes]) -> None:
+    """Give each key 100 ether from the devnet's development accounts, and wait for it."""
+    from genesis.devnet import DEV_ACCOUNTS
+
+    raws = []
+    for i, key in enumerate(keys):
+        dev = DEV_ACCOUNTS[i % len(DEV_ACCOUNTS)]
+        raws.append(
+            sign_transaction(
+                private_key=dev.private_key,
+                tx_type=TX_FEE_MARKET,
+                chain_id=CHAIN_ID,
+                nonce=i // len(DEV_ACCOUNTS),
+                gas=21_000,
+                to=private_key_to_address(key),
+                value=100 * 10**18,
+                max_fee_per_gas=100 * GWEI,
+                max_priority_fee_per_gas=GWEI,
+            ).raw
+        )
+    asyncio.run(_end_to_end(url, raws, len(raws)))
+
+
 def bench_end_to_end(rng: random.Random, size: int, interval: float) -> tuple[float, int]:
-    """Start a real node, fund senders in genesis, and push pre-signed transfers over RPC."""
+    """Start a real node process, fund fresh senders, then push pre-signed transfers over RPC."""
+    from node import devnet
 
     keys = _keys(rng, 200)
     raws = presign(keys, size, rng)
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "node"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "node.cli.main",
-                "node",
-                "init",
-                "--home",
-                str(home),
-                "--chain-id",
-                str(CHAIN_ID),
-                *[arg for k in keys for arg in ("--fund", "0x" + private_key_to_address(k).hex())],
-            ],
-            check=True,
-            capture_output=True,
-        )
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "node.cli.main",
-                "node",
-                "run",
-                "--home",
-                str(home),
-                "--rpc-port",
-                "0",
-                "--block-interval",
-                str(interval),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        home = Path(tmp) / "net"
+        devnet.create(home, validators=1, chain_id=CHAIN_ID, rpc_port=0, block_interval_s=interval)
+        node_home = home / "node0"
+        url = devnet.start_node(node_home)
         try:
-            url = None
-            deadline = time.monotonic() + 60
-            while url is None and time.monotonic() < deadline:
-                line = proc.stdout.readline()  # type: ignore[union-attr]
-                if not line:
-                    break
-                match = re.search(r"rpc=(http://\S+)", line)
-                url = match.group(1) if match else None
-            if url is None:
-                raise RuntimeError("node did not report its RPC URL")
+            _fund(url, keys)
             return asyncio.run(_end_to_end(url, raws, 500))
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            devnet.stop_node(node_home)
 
 
 def main() -> None:
@@ -233,7 +211,6 @@ def main() -> None:
             f"(c) end to end over JSON-RPC: {tps:,.0f} committed transfers/s "
             f"({n} transfers, block interval {args.interval}s)"
         )
-    print(json.dumps({"seed": args.seed, "size": args.size}))
 
 
 if __name__ == "__main__":

@@ -140,8 +140,15 @@ def start_node(node_home: Path, timeout_s: float = START_TIMEOUT_S) -> str:
         if runtime is not None and runtime.get("pid") == proc.pid:
             return str(runtime["rpc"])
         if proc.poll() is not None:
-            tail = (node_home / LOG_FILE).read_text(errors="replace").strip().splitlines()[-5:]
-            raise DevnetError(f"{node_home.name} exited at start: " + " | ".join(tail))
+            lines = (node_home / LOG_FILE).read_text(errors="replace").strip().splitlines()
+            # The node's own one-line reason if it gave one, else the end of its log.
+            reasons = [ln.removeprefix("error: ") for ln in lines if ln.startswith("error: ")]
+            tail = reasons[-1:] or lines[-5:]
+            raise DevnetError(
+                f"{node_home.name} exited at start: "
+                + " | ".join(tail)
+                + f" (log: {node_home / LOG_FILE})"
+            )
         time.sleep(0.1)
     proc.kill()
     raise DevnetError(f"{node_home.name} did not start within {timeout_s:.0f}s")

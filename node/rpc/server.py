@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from typing import Any
 
 from aiohttp import web
@@ -42,7 +43,8 @@ def handle_call(chain: Chain, call: Any) -> dict[str, Any] | None:
     if not isinstance(call, dict) or call.get("jsonrpc") != "2.0" or "method" not in call:
         return _error(None, RpcError(INVALID_REQUEST, "invalid request: not a JSON-RPC 2.0 call"))
     request_id = call.get("id")
-    method, params = call["method"], call.get("params", [])
+    method, params = call["method"], call.get("params")
+    params = [] if params is None else params  # absent or null: no params, as geth reads it
     if not isinstance(method, str) or not isinstance(params, list):
         return _error(
             request_id, RpcError(INVALID_REQUEST, "invalid request: bad method or params")
@@ -99,7 +101,11 @@ async def serve(
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # e.g. the port is taken: say so in one line
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise OSError(exc.errno, f"cannot serve JSON-RPC on {host}:{port}: {reason}") from exc
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         bound.append(sockets[0].getsockname()[1] if sockets else port)

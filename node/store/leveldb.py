@@ -7,8 +7,10 @@ pointer) or none of it.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import plyvel
 
@@ -23,7 +25,9 @@ from node.store.codec import (
     encode_receipts,
 )
 
+T = TypeVar("T")
 BLOCK_CACHE_SIZE = 256
+RECEIPTS_CACHE_SIZE = 64  # receipt lookups cluster on recent blocks (clients poll for them)
 
 
 class PrefixedReader:
@@ -47,7 +51,8 @@ class Store:
         self._db = plyvel.DB(str(path), create_if_missing=True)
         self.nodes = PrefixedReader(self._db, schema.TRIE_NODE)
         self.code = PrefixedReader(self._db, schema.CODE)
-        self._blocks: OrderedDict[bytes, Block] = OrderedDict()
+        self._blocks: LRU[Block] = LRU(BLOCK_CACHE_SIZE)
+        self._receipts: LRU[tuple[Receipt, ...]] = LRU(RECEIPTS_CACHE_SIZE)
 
     def close(self) -> None:
         self._db.close()
@@ -66,20 +71,24 @@ class Store:
         return self._db.get(schema.canonical_key(height))
 
     def block(self, block_hash: bytes) -> Block | None:
-        cached = self._blocks.get(block_hash)
-        if cached is not None:
-            self._blocks.move_to_end(block_hash)
-            return cached
-        data = self._db.get(schema.BLOCK + block_hash)
-        if data is None:
-            return None
-        block = decode_block(data)
-        self._remember(block)
+        block = self._blocks.get(block_hash)
+        if block is None:
+            data = self._db.get(schema.BLOCK + block_hash)
+            if data is None:
+                return None
+            block = decode_block(data)
+            self._blocks.put(block_hash, block)
         return block
 
     def receipts(self, block_hash: bytes) -> tuple[Receipt, ...]:
-        data = self._db.get(schema.RECEIPTS + block_hash)
-        return () if data is None else decode_receipts(data)
+        receipts = self._receipts.get(block_hash)
+        if receipts is None:
+            data = self._db.get(schema.RECEIPTS + block_hash)
+            if data is None:
+                return ()
+            receipts = decode_receipts(data)
+            self._receipts.put(block_hash, receipts)
+        return receipts
 
     def tx_location(self, tx_hash: bytes) -> TxLocation | None:
         data = self._db.get(schema.TX_INDEX + tx_hash)
@@ -112,10 +121,31 @@ class Store:
             batch.put(schema.HEAD_KEY, block_hash)
             if genesis:
                 batch.put(schema.GENESIS_KEY, block_hash)
-        self._remember(block)
+        self._blocks.put(block_hash, block)
+        self._receipts.put(block_hash, receipts)
 
-    def _remember(self, block: Block) -> None:
-        self._blocks[block.hash] = block
-        self._blocks.move_to_end(block.hash)
-        while len(self._blocks) > BLOCK_CACHE_SIZE:
-            self._blocks.popitem(last=False)
+
+class LRU(Generic[T]):
+    """A small least-recently-used cache of decoded records by key.
+
+    Locked: the block producer's worker thread fills it while RPC handlers read it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[bytes, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> T | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: bytes, item: T) -> None:
+        with self._lock:
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
