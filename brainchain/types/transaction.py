@@ -106,18 +106,17 @@ def _to(item: rlp.Item) -> bytes | None:
 def _access_list(item: rlp.Item) -> AccessList:
     if not isinstance(item, list):
         raise MalformedTransaction("accessList: expected a list")
-    entries = []
+    entries: list[tuple[bytes, tuple[bytes, ...]]] = []
     for entry in item:
         if not isinstance(entry, list) or len(entry) != 2:
             raise MalformedTransaction("accessList entry: expected [address, [storage keys]]")
         address, keys = entry
         if not isinstance(address, bytes) or len(address) != ADDRESS_BYTES:
             raise MalformedTransaction("accessList address: expected 20 bytes")
-        if not isinstance(keys, list) or not all(
-            isinstance(k, bytes) and len(k) == STORAGE_KEY_BYTES for k in keys
-        ):
+        slots = tuple(k for k in keys if isinstance(k, bytes) and len(k) == STORAGE_KEY_BYTES)
+        if not isinstance(keys, list) or len(slots) != len(keys):
             raise MalformedTransaction("accessList storage keys: expected 32-byte strings")
-        entries.append((address, tuple(keys)))  # type: ignore[arg-type]
+        entries.append((address, slots))
     return tuple(entries)
 
 
