@@ -12,7 +12,7 @@ from typing import Any
 from brainchain.types.block import Block
 from node import __version__
 from node.chain import Chain
-from node.rpc.errors import InvalidParams
+from node.rpc.errors import SERVER_ERROR, InvalidParams, RpcError
 from node.rpc.hexfmt import (
     data,
     format_block,
@@ -55,7 +55,7 @@ def _height(chain: Chain, tag: Any, *, default: str = "latest") -> int:
         return 0
     height = parse_quantity(tag, "block number")
     if height > chain.head.height:
-        raise InvalidParams(f"block {height} is beyond the head ({chain.head.height})")
+        raise RpcError(SERVER_ERROR, "header not found")  # geth's answer past the head
     return height
 
 

@@ -21,6 +21,7 @@ from node.rpc.errors import (
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
+    InvalidParams,
     RpcError,
     to_rpc_error,
 )
@@ -45,10 +46,12 @@ def handle_call(chain: Chain, call: Any) -> dict[str, Any] | None:
     request_id = call.get("id")
     method, params = call["method"], call.get("params")
     params = [] if params is None else params  # absent or null: no params, as geth reads it
-    if not isinstance(method, str) or not isinstance(params, list):
+    if not isinstance(method, str):
         return _error(
-            request_id, RpcError(INVALID_REQUEST, "invalid request: bad method or params")
+            request_id, RpcError(INVALID_REQUEST, "invalid request: method must be a string")
         )
+    if not isinstance(params, list):
+        return _error(request_id, InvalidParams("params must be a list (by-position parameters)"))
     handler = METHODS.get(method)
     try:
         if handler is None:

@@ -143,7 +143,9 @@ async def test_batch_and_notifications(rpc: tuple[TestClient, Chain]) -> None:
             b'{"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": ["0xzz"]}',
             -32602,
         ),
-        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": {"a": 1}}', -32600),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": {"a": 1}}', -32602),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": ["0x0000000000000000000000000000000000000001", "0x99"]}', -32000),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": 7, "params": []}', -32600),
     ],
 )
 async def test_request_errors(rpc: tuple[TestClient, Chain], body: bytes, code: int) -> None:
