@@ -133,3 +133,45 @@ async def test_fee_history_and_subscribers(chain: Chain) -> None:
     assert chain.suggested_priority_fee() == GWEI
     assert chain.estimate_gas(sender=SENDER, to=TO, value=1, data=b"") == 21_000
     assert chain.estimate_gas(sender=SENDER, to=TO, value=0, data=b"\x01\x00") == 21_000 + 16 + 4
+
+
+@pytest.mark.asyncio
+async def test_producer_waits_for_transactions_without_empty_blocks(chain: Chain) -> None:
+    from node import producer
+
+    ready = asyncio.Event()
+    task = asyncio.create_task(
+        producer.serve(chain, interval_s=0.02, empty_blocks=False, ready=ready)
+    )
+    try:
+        await ready.wait()
+        await asyncio.sleep(0.2)
+        assert chain.head.height == 0  # nothing to include: no block
+        queue = chain.subscribe()
+        chain.submit_transaction(raw_transfer(0))
+        block = await asyncio.wait_for(queue.get(), 5)
+        assert block.height == 1 and len(block.transactions) == 1
+        await asyncio.sleep(0.2)
+        assert chain.head.height == 1
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.asyncio
+async def test_producer_makes_empty_blocks_on_its_interval(chain: Chain) -> None:
+    from node import producer
+
+    ready = asyncio.Event()
+    task = asyncio.create_task(
+        producer.serve(chain, interval_s=0.02, empty_blocks=True, ready=ready)
+    )
+    try:
+        queue = chain.subscribe()
+        heights = [(await asyncio.wait_for(queue.get(), 5)).height for _ in range(3)]
+        assert heights == [1, 2, 3]
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
