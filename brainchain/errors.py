@@ -156,17 +156,6 @@ class InvalidBlock(BrainchainError):
     """A block that must not be committed; the message names the field and both values."""
 
 
-class UnsupportedContractCreation(InvalidTransaction):
-    """A creation transaction before the chain runs contract code (the EVM lands in issue #3)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "contract creation is not supported yet: this node runs value transfers only"
-        )
-
-
-# --- tries ----------------------------------------------------------------------------------
-
 
 class MissingTrieNode(BrainchainError):
     """A trie node referenced by hash is in neither the trie's cache nor its node database."""
@@ -178,3 +167,35 @@ class MissingTrieNode(BrainchainError):
 
 class InvalidProof(BrainchainError):
     """A Merkle proof that does not lead from the given root to the key (EIP-1186)."""
+
+
+# --- execution ------------------------------------------------------------------------------
+
+
+class ExecutionReverted(BrainchainError):
+    """A call ended in REVERT; `data` is the revert payload (an ABI-encoded reason, usually)."""
+
+    ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        reason = self.reason()
+        super().__init__("execution reverted" + (f": {reason}" if reason else ""))
+
+    def reason(self) -> str | None:
+        """The string of a Solidity `Error(string)` payload, as geth unpacks it."""
+        body = self.data[4:]
+        if self.data[:4] != self.ERROR_SELECTOR or len(body) < 64:
+            return None
+        offset = int.from_bytes(body[:32], "big")
+        if offset + 32 > len(body):
+            return None
+        length = int.from_bytes(body[offset : offset + 32], "big")
+        text = body[offset + 32 : offset + 32 + length]
+        if len(text) != length:
+            return None
+        return text.decode("utf-8", errors="replace")
+
+
+class ExecutionFailed(BrainchainError):
+    """A call halted exceptionally (out of gas, invalid opcode, …); the message says which."""

@@ -17,16 +17,18 @@ from pathlib import Path
 from brainchain.crypto.keccak import EMPTY_KECCAK
 from brainchain.errors import (
     BrainchainError,
+    ExecutionFailed,
+    ExecutionReverted,
     FeeCapTooLow,
     GasLimitExceeded,
+    InvalidTransaction,
     OversizeTransaction,
     SenderNotEOA,
-    UnsupportedContractCreation,
     WrongChainId,
 )
 from brainchain.mempool.pool import Mempool
 from brainchain.state.account import Account
-from brainchain.state.state import State, get_account, get_code
+from brainchain.state.state import State, get_account, get_code, get_storage
 from brainchain.types.block import Block
 from brainchain.types.receipt import Receipt
 from brainchain.types.transaction import (
@@ -39,18 +41,47 @@ from genesis.block import build_genesis_block
 from genesis.format import Genesis, validator_set_hash
 from node.store.codec import TxLocation
 from node.store.leveldb import Store
+from vm.exceptions import Revert
 from vm.fees import calculate_base_fee
-from vm.transition import BuiltBlock, apply_transaction, build_block, child_environment
+from vm.transition import (
+    BuiltBlock,
+    TransactionResult,
+    build_block,
+    child_environment,
+    run_transaction,
+)
 
 MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize: four 32 KiB slots
 DEFAULT_PRIORITY_FEE = 1_000_000_000  # 1 gwei, suggested when recent blocks carry no tips
 PRIORITY_FEE_LOOKBACK = 20
+BLOCK_HASH_WINDOW = 256
 # Rejections that a later block may cure; other rejected transactions leave the pool.
 RETRYABLE = (GasLimitExceeded, FeeCapTooLow)
 
 
 class ChainError(BrainchainError):
     """The data directory cannot serve this genesis (another chain, or a damaged store)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """A message to simulate (eth_call, eth_estimateGas): None fields take defaults."""
+
+    sender: bytes | None = None
+    to: bytes | None = None
+    value: int = 0
+    data: bytes = b""
+    gas: int | None = None
+    max_fee_per_gas: int | None = None
+    max_priority_fee_per_gas: int | None = None
+
+
+def _output_or_raise(result: TransactionResult) -> bytes:
+    if isinstance(result.error, Revert):
+        raise ExecutionReverted(result.output)
+    if result.error is not None:
+        raise ExecutionFailed(str(result.error) or type(result.error).__name__)
+    return result.output
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +198,15 @@ class Chain:
             raise ValueError(f"no block at height {height}")
         return get_account(self._state_at(block), address)
 
+    def storage(self, address: bytes, slot: int, height: int | None = None) -> int:
+        """A storage slot's value at the head or after block `height`."""
+        if height is None or height == self._head.height:
+            return get_storage(self._view, address, slot)
+        block = self.block_by_height(height)
+        if block is None:
+            raise ValueError(f"no block at height {height}")
+        return get_storage(self._state_at(block), address, slot)
+
     def code(self, code_hash: bytes) -> bytes:
         """Contract code by hash (empty for accounts without code)."""
         return get_code(self._view, code_hash)
@@ -241,8 +281,6 @@ class Chain:
         if tx.chain_id != self.chain_id:
             raise WrongChainId(self.chain_id, tx.chain_id)
         validate_transaction(tx)
-        if tx.to is None:
-            raise UnsupportedContractCreation()
         if tx.gas > self._head.header.gas_limit:
             raise GasLimitExceeded(tx.gas, self._head.header.gas_limit)
         sender = get_account(self._view, tx.sender)
@@ -257,48 +295,33 @@ class Chain:
         self.tx_arrived.set()
         return tx.hash
 
-    def estimate_gas(
-        self,
-        *,
-        sender: bytes | None,
-        to: bytes | None,
-        value: int,
-        data: bytes,
-        max_fee_per_gas: int | None = None,
-        max_priority_fee_per_gas: int | None = None,
-        height: int | None = None,
-    ) -> int:
-        """Gas a transaction needs, found by executing it on a throwaway copy of the state.
+    def _simulate(self, call: CallRequest, height: int | None, gas: int) -> TransactionResult:
+        """Execute `call` with `gas` on a throwaway copy of the state after block `height`.
 
-        Without a fee the estimate runs with a zero base fee, as geth's eth_estimateGas does,
-        so only the value must be covered by the balance.
-
-        Raises:
-            InvalidTransaction: the transaction would be rejected (e.g. InsufficientFunds).
+        Without a fee the call runs with a zero base fee, as geth's eth_call does, so the
+        balance need only cover the value.
         """
         block = self._head if height is None else self.block_by_height(height)
         if block is None:
             raise ValueError(f"no block at height {height}")
-        if to is None:
-            raise UnsupportedContractCreation()
         state = self._state_at(block)
         env = child_environment(
             block.header, proposer=self.proposer, timestamp=block.header.timestamp
         )
-        max_fee = max_fee_per_gas or 0
+        max_fee = call.max_fee_per_gas or 0
         if max_fee == 0:
             env = replace(env, base_fee=0)
-        origin = sender or bytes(20)
+        origin = call.sender or bytes(20)
         tx = Transaction(
             tx_type=TX_FEE_MARKET,
             chain_id=self.chain_id,
             nonce=get_account(state, origin).nonce,
-            max_priority_fee_per_gas=min(max_priority_fee_per_gas or 0, max_fee),
+            max_priority_fee_per_gas=min(call.max_priority_fee_per_gas or 0, max_fee),
             max_fee_per_gas=max_fee,
-            gas=env.gas_limit,
-            to=to,
-            value=value,
-            data=data,
+            gas=gas,
+            to=call.to,
+            value=call.value,
+            data=call.data,
             access_list=(),
             v=0,
             r=0,
@@ -307,7 +330,47 @@ class Chain:
             hash=bytes(32),
             raw=b"",
         )
-        return apply_transaction(state, env, tx, 0).gas_used
+        return run_transaction(state, env, tx, 0, self._block_hashes_upto(block.height))
+
+    def call(self, call: CallRequest, height: int | None = None) -> bytes:
+        """eth_call: the return data of `call` executed on the state after block `height`.
+
+        Raises:
+            ExecutionReverted: the call reverted (its payload attached).
+            ExecutionFailed: the call halted exceptionally.
+            InvalidTransaction: the call could not start (e.g. insufficient funds).
+        """
+        gas = call.gas if call.gas is not None else self._head.header.gas_limit
+        return _output_or_raise(self._simulate(call, height, gas))
+
+    def estimate_gas(self, call: CallRequest, height: int | None = None) -> int:
+        """The least gas limit with which `call` succeeds (binary search, as geth does).
+
+        Raises:
+            ExecutionReverted, ExecutionFailed: the call fails even with the block gas limit.
+            InvalidTransaction: the call could not start (e.g. insufficient funds).
+        """
+        cap = call.gas if call.gas is not None else self._head.header.gas_limit
+        result = self._simulate(call, height, cap)
+        _output_or_raise(result)
+        low, high = (
+            result.receipt.gas_used - 1,
+            cap,
+        )  # low fails (or is below intrinsic), high works
+        while low + 1 < high:
+            mid = (low + high) // 2
+            try:
+                ok = self._simulate(call, height, mid).error is None
+            except InvalidTransaction:
+                ok = False  # below the intrinsic gas
+            low, high = (low, mid) if ok else (mid, high)
+        return high
+
+    def _block_hashes_upto(self, height: int) -> list[bytes]:
+        """Hashes of the 256 blocks before `height + 1`, oldest first (BLOCKHASH)."""
+        first = max(0, height + 1 - BLOCK_HASH_WINDOW)
+        hashes = [self.store.block_hash_at(h) for h in range(first, height + 1)]
+        return [h for h in hashes if h is not None]
 
     # --- blocks out ---------------------------------------------------------------------------
 
@@ -346,6 +409,7 @@ class Chain:
                 proposer=self.proposer,
                 timestamp=timestamp,
                 validators_hash=self.validators_hash,
+                block_hashes=self._block_hashes_upto(self._head.height),
             )
             self.store.write_block(built.block, built.receipts, built.nodes, built.code)
             return built

@@ -16,3 +16,4 @@ class BlockEnvironment:
     gas_limit: int
     base_fee: int
     randomness: bytes  # PREVRANDAO
+    blob_base_fee: int = 1  # no blobs on this chain (EIP-4844): always the minimum

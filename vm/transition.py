@@ -20,25 +20,23 @@ from brainchain.errors import (
     NonceTooHigh,
     NonceTooLow,
     SenderNotEOA,
-    UnsupportedContractCreation,
     WrongChainId,
 )
 from brainchain.state.account import Account
 from brainchain.state.state import (
     State,
-    begin_transaction,
+    clear_transient_storage,
     commit_state,
-    commit_transaction,
+    destroy_account,
     destroy_touched_empty_accounts,
     get_account,
     get_account_optional,
-    move_ether,
+    get_code,
     set_account,
-    touch_account,
 )
 from brainchain.trie.mpt import ordered_trie_root
 from brainchain.types.block import Block, Header
-from brainchain.types.receipt import EMPTY_BLOOM, Receipt, combine_blooms, encode_receipt
+from brainchain.types.receipt import Receipt, combine_blooms, encode_receipt, logs_bloom
 from brainchain.types.transaction import (
     Transaction,
     effective_gas_price,
@@ -47,6 +45,11 @@ from brainchain.types.transaction import (
 )
 from vm.environment import BlockEnvironment
 from vm.fees import calculate_base_fee
+from vm.frame import Environment, Message, TransactionEnvironment
+from vm.gas import MAX_REFUND_QUOTIENT
+from vm.instructions.system import compute_contract_address
+from vm.interpreter import process_message_call
+from vm.precompiles.mapping import PRECOMPILES
 
 
 def check_transaction(
@@ -60,11 +63,11 @@ def check_transaction(
     Raises:
         InvalidTransaction: the subclass naming the first rule the transaction breaks.
     """
-    if tx.chain_id != env.chain_id:
+    # Pre-EIP-155 transactions are valid in blocks; the node's RPC refuses them (geth's
+    # default), so they only arrive from elsewhere.
+    if tx.chain_id is not None and tx.chain_id != env.chain_id:
         raise WrongChainId(env.chain_id, tx.chain_id)
     validate_transaction(tx)
-    if tx.to is None:
-        raise UnsupportedContractCreation()
     if tx.gas > gas_available:
         raise GasLimitExceeded(tx.gas, gas_available)
     if tx.max_fee_per_gas < env.base_fee:
@@ -82,10 +85,38 @@ def check_transaction(
     return sender
 
 
+@dataclass(frozen=True, slots=True)
+class TransactionResult:
+    """A receipt plus what the receipt does not keep: the return data and the failure."""
+
+    receipt: Receipt
+    output: bytes
+    error: Exception | None
+
+
 def apply_transaction(
-    state: State, env: BlockEnvironment, tx: Transaction, cumulative_gas_used: int
+    state: State,
+    env: BlockEnvironment,
+    tx: Transaction,
+    cumulative_gas_used: int,
+    block_hashes: list[bytes] | None = None,
 ) -> Receipt:
-    """Execute `tx` on `state` within the block's remaining gas; return its receipt.
+    """Execute `tx` and return its receipt (see `run_transaction`).
+
+    Raises:
+        InvalidTransaction: the transaction cannot be included; `state` is unchanged.
+    """
+    return run_transaction(state, env, tx, cumulative_gas_used, block_hashes).receipt
+
+
+def run_transaction(
+    state: State,
+    env: BlockEnvironment,
+    tx: Transaction,
+    cumulative_gas_used: int,
+    block_hashes: list[bytes] | None = None,
+) -> TransactionResult:
+    """Execute `tx` on `state` within the block's remaining gas.
 
     spec: cancun/fork.py process_transaction.
 
@@ -106,39 +137,83 @@ def apply_transaction(
             sender.code_hash,
         ),
     )
-    gas_left = tx.gas - intrinsic_gas(tx)
+    tx_env = TransactionEnvironment(
+        origin=tx.sender,
+        gas_price=price,
+        gas=tx.gas,
+        access_list_addresses={address for address, _ in tx.access_list},
+        access_list_storage_keys={
+            (address, int.from_bytes(key, "big"))
+            for address, keys in tx.access_list
+            for key in keys
+        },
+    )
+    evm_env = Environment(state, env, tx_env, block_hashes or [])
+    message = prepare_message(tx, evm_env, tx.gas - intrinsic_gas(tx))
+    output = process_message_call(message, evm_env)
 
-    # The message: a value transfer (contract code runs here once the EVM lands, issue #3).
-    begin_transaction(state)
-    touch_account(state, tx.to)  # type: ignore[arg-type]  # creation was rejected above
-    if tx.value:
-        move_ether(state, tx.sender, tx.to, tx.value)  # type: ignore[arg-type]
-    commit_transaction(state)
-
-    # Refund unused gas; pay the proposer its tip; the base fee is burned (EIP-1559).
-    gas_used = tx.gas - gas_left
-    refund_wei = gas_left * price
+    # Refund (capped, EIP-3529); pay the proposer its tip; the base fee is burned (EIP-1559).
+    gas_used = tx.gas - output.gas_left
+    gas_refund = min(gas_used // MAX_REFUND_QUOTIENT, output.refund_counter)
+    total_gas_used = gas_used - gas_refund
+    payer = get_account(state, tx.sender)
+    refund_wei = (output.gas_left + gas_refund) * price
     if refund_wei:
-        payer = get_account(state, tx.sender)
         set_account(state, tx.sender, _with_balance(payer, payer.balance + refund_wei))
-    tip = gas_used * (price - env.base_fee)
+    tip = total_gas_used * (price - env.base_fee)
     proposer = get_account_optional(state, env.proposer)
     if tip:
         base = proposer if proposer is not None else Account()
         set_account(state, env.proposer, _with_balance(base, base.balance + tip))
-    else:
-        touch_account(state, env.proposer)
-    destroy_touched_empty_accounts(state)
+    elif proposer is not None and proposer.is_empty:
+        destroy_account(state, env.proposer)
+    for address in sorted(output.accounts_to_delete):
+        destroy_account(state, address)
+    destroy_touched_empty_accounts(state, output.touched_accounts)
+    clear_transient_storage(state)
 
-    return Receipt(
+    logs = output.logs
+    contract_address = message.current_target if tx.to is None and output.error is None else None
+    receipt = Receipt(
         tx_type=tx.tx_type,
-        succeeded=True,
-        cumulative_gas_used=cumulative_gas_used + gas_used,
-        logs_bloom=EMPTY_BLOOM,
-        logs=(),
-        gas_used=gas_used,
+        succeeded=output.error is None,
+        cumulative_gas_used=cumulative_gas_used + total_gas_used,
+        logs_bloom=logs_bloom(logs),
+        logs=logs,
+        gas_used=total_gas_used,
         effective_gas_price=price,
-        contract_address=None,
+        contract_address=contract_address,
+    )
+    return TransactionResult(receipt, output.output, output.error)
+
+
+def prepare_message(tx: Transaction, env: Environment, gas: int) -> Message:
+    """The top-level message of a transaction (spec: cancun/utils/message.py prepare_message)."""
+    state = env.state
+    if tx.to is None:
+        current_target = compute_contract_address(tx.sender, tx.nonce)
+        data, code, code_address = b"", tx.data, None
+    else:
+        current_target = tx.to
+        data = tx.data
+        code = get_code(state, get_account(state, tx.to).code_hash)
+        code_address = tx.to
+    accessed = {current_target, tx.sender, env.block.proposer, *PRECOMPILES}
+    accessed.update(env.tx.access_list_addresses)
+    return Message(
+        caller=tx.sender,
+        target=tx.to,
+        current_target=current_target,
+        gas=gas,
+        value=tx.value,
+        data=data,
+        code_address=code_address,
+        code=code,
+        depth=0,
+        should_transfer_value=True,
+        is_static=False,
+        accessed_addresses=accessed,
+        accessed_storage_keys=set(env.tx.access_list_storage_keys),
     )
 
 
@@ -179,7 +254,12 @@ def child_environment(parent: Header, *, proposer: bytes, timestamp: int) -> Blo
 
 
 def _execute(
-    state: State, env: BlockEnvironment, txs: Iterable[Transaction], *, skip_invalid: bool
+    state: State,
+    env: BlockEnvironment,
+    txs: Iterable[Transaction],
+    *,
+    skip_invalid: bool,
+    block_hashes: list[bytes],
 ) -> tuple[list[Transaction], list[Receipt], list[tuple[Transaction, InvalidTransaction]]]:
     included: list[Transaction] = []
     receipts: list[Receipt] = []
@@ -187,7 +267,7 @@ def _execute(
     gas_used = 0
     for index, tx in enumerate(txs):
         try:
-            receipt = apply_transaction(state, env, tx, gas_used)
+            receipt = apply_transaction(state, env, tx, gas_used, block_hashes)
         except InvalidTransaction as exc:
             if not skip_invalid:
                 raise InvalidBlock(
@@ -241,13 +321,17 @@ def build_block(
     timestamp: int,
     validators_hash: bytes,
     last_commit: bytes = b"",
+    block_hashes: list[bytes] | None = None,
 ) -> BuiltBlock:
     """Propose the child of `parent`: run candidates in order, leaving out invalid ones.
 
     `state` must be at `parent.state_root`; afterwards it is at the new block's root.
+    `block_hashes` are the hashes of up to 256 blocks ending with `parent`, oldest first.
     """
     env = child_environment(parent, proposer=proposer, timestamp=timestamp)
-    txs, receipts, rejected = _execute(state, env, candidates, skip_invalid=True)
+    txs, receipts, rejected = _execute(
+        state, env, candidates, skip_invalid=True, block_hashes=block_hashes or []
+    )
     built = _seal(
         state, env, parent, txs, receipts, validators_hash=validators_hash, last_commit=last_commit
     )
@@ -264,7 +348,9 @@ def _expect(field_name: str, expected: object, got: object) -> None:
         raise InvalidBlock(f"{field_name}: expected {_show(expected)}, block has {_show(got)}")
 
 
-def apply_block(state: State, parent: Header, block: Block) -> BuiltBlock:
+def apply_block(
+    state: State, parent: Header, block: Block, block_hashes: list[bytes] | None = None
+) -> BuiltBlock:
     """Validate and execute a block someone else built; every root must match.
 
     spec: cancun/fork.py state_transition. `state` must be at `parent.state_root`; on
@@ -283,7 +369,9 @@ def apply_block(state: State, parent: Header, block: Block) -> BuiltBlock:
     _expect("gas_limit", env.gas_limit, header.gas_limit)
     _expect("base_fee", env.base_fee, header.base_fee)
     _expect("randomness", env.randomness, header.randomness)
-    txs, receipts, _ = _execute(state, env, block.transactions, skip_invalid=False)
+    txs, receipts, _ = _execute(
+        state, env, block.transactions, skip_invalid=False, block_hashes=block_hashes or []
+    )
     built = _seal(
         state,
         env,

@@ -44,7 +44,16 @@ class StorageCleared:
     previous_trie: Trie | None
 
 
-JournalEntry = AccountWrite | StorageWrite | StorageCleared
+@dataclass(frozen=True, slots=True)
+class TransientWrite:
+    """Undo record: transient slot `key` of `address` held `previous` (EIP-1153)."""
+
+    address: bytes
+    key: int
+    previous: int
+
+
+JournalEntry = AccountWrite | StorageWrite | StorageCleared | TransientWrite
 
 
 class CodeDB:
@@ -72,7 +81,7 @@ class State:
     _dirty_storage: dict[bytes, set[int]] = field(default_factory=dict)
     _journal: list[JournalEntry] = field(default_factory=list)
     _snapshots: list[int] = field(default_factory=list)
-    touched: set[bytes] = field(default_factory=set)  # EIP-161 accounts touched in this tx
+    _transient: dict[tuple[bytes, int], int] = field(default_factory=dict)  # EIP-1153
 
     def __post_init__(self) -> None:
         self._trie = Trie(self.db, self.root, secure=True)
@@ -111,19 +120,22 @@ def set_account(state: State, address: bytes, account: Account | None) -> None:
     state._dirty_accounts.add(address)
 
 
+def _modify_balance(state: State, address: bytes, delta: int) -> None:
+    """Add `delta` wei; an account left empty is deleted (spec: modify_state, EIP-161)."""
+    account = get_account(state, address)
+    updated = replace(account, balance=account.balance + delta)
+    set_account(state, address, None if updated.is_empty else updated)
+
+
 def set_account_balance(state: State, address: bytes, balance: int) -> None:
-    """Set the balance, creating the account if needed."""
-    set_account(state, address, replace(get_account(state, address), balance=balance))
+    """Set the balance, creating the account if needed (deleting it if left empty)."""
+    _modify_balance(state, address, balance - get_account(state, address).balance)
 
 
 def move_ether(state: State, sender: bytes, recipient: bytes, amount: int) -> None:
     """Transfer `amount` wei; the caller has checked the sender can afford it."""
-    sender_account = get_account(state, sender)
-    set_account(state, sender, replace(sender_account, balance=sender_account.balance - amount))
-    recipient_account = get_account(state, recipient)
-    set_account(
-        state, recipient, replace(recipient_account, balance=recipient_account.balance + amount)
-    )
+    _modify_balance(state, sender, -amount)
+    _modify_balance(state, recipient, amount)
 
 
 def increment_nonce(state: State, address: bytes) -> None:
@@ -132,18 +144,12 @@ def increment_nonce(state: State, address: bytes) -> None:
     set_account(state, address, replace(account, nonce=account.nonce + 1))
 
 
-def touch_account(state: State, address: bytes) -> None:
-    """Mark `address` touched (EIP-161): deleted at the end of the transaction if empty."""
-    state.touched.add(address)
-
-
-def destroy_touched_empty_accounts(state: State) -> None:
-    """EIP-161: remove every touched account that is empty, then forget the touched set."""
-    for address in sorted(state.touched):
+def destroy_touched_empty_accounts(state: State, touched: set[bytes]) -> None:
+    """EIP-161: remove every touched account that exists and is empty."""
+    for address in sorted(touched):
         account = get_account_optional(state, address)
         if account is not None and account.is_empty:
             destroy_account(state, address)
-    state.touched.clear()
 
 
 def destroy_account(state: State, address: bytes) -> None:
@@ -190,6 +196,15 @@ def set_storage(state: State, address: bytes, key: int, value: int) -> None:
     state._dirty_storage.setdefault(address, set()).add(key)
 
 
+def account_has_storage(state: State, address: bytes) -> bool:
+    """Whether any storage slot of `address` is non-zero (EIP-7610 creation collisions)."""
+    if any(state._storage.get(address, {}).values()):
+        return True
+    if address in state._cleared:
+        return False  # wiped in this block: only the cache holds its slots
+    return get_account(state, address).storage_root != EMPTY_TRIE_ROOT
+
+
 def destroy_storage(state: State, address: bytes) -> None:
     """Wipe all storage of `address` (self-destruct, or creation over a used address)."""
     state._journal.append(
@@ -203,6 +218,23 @@ def destroy_storage(state: State, address: bytes) -> None:
     state._storage[address] = {}
     state._cleared.add(address)
     state._dirty_storage.setdefault(address, set())
+
+
+def get_transient_storage(state: State, address: bytes, key: int) -> int:
+    """EIP-1153 TLOAD: the slot's value in this transaction (0 when unset)."""
+    return state._transient.get((address, key), 0)
+
+
+def set_transient_storage(state: State, address: bytes, key: int, value: int) -> None:
+    """EIP-1153 TSTORE, journalled so a reverting frame undoes it."""
+    slot = (address, key)
+    state._journal.append(TransientWrite(address, key, state._transient.get(slot, 0)))
+    state._transient[slot] = value
+
+
+def clear_transient_storage(state: State) -> None:
+    """EIP-1153: transient storage lives for one transaction."""
+    state._transient.clear()
 
 
 # --- code ---------------------------------------------------------------------------------
@@ -255,6 +287,8 @@ def rollback_transaction(state: State) -> None:
         elif isinstance(entry, StorageWrite):
             state._storage[entry.address][entry.key] = entry.previous
             state._dirty_storage.setdefault(entry.address, set()).add(entry.key)
+        elif isinstance(entry, TransientWrite):
+            state._transient[(entry.address, entry.key)] = entry.previous
         else:
             state._dirty_accounts.add(entry.address)
             state._dirty_storage.setdefault(entry.address, set()).update(entry.previous)

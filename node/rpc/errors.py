@@ -5,6 +5,7 @@ from __future__ import annotations
 from brainchain.errors import (
     AlreadyKnown,
     BrainchainError,
+    ExecutionReverted,
     FeeCapTooLow,
     MempoolFull,
     ReplacementUnderpriced,
@@ -17,6 +18,7 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000  # EIP-1474: invalid input, e.g. a transaction the node refuses
 TRANSACTION_REJECTED = -32003  # EIP-1474: transaction rejected by pool policy
+EXECUTION_REVERTED = 3  # geth: a call reverted; `data` carries the revert payload
 
 
 class RpcError(Exception):
@@ -46,5 +48,7 @@ POLICY_REJECTIONS = (AlreadyKnown, ReplacementUnderpriced, MempoolFull, FeeCapTo
 
 def to_rpc_error(exc: BrainchainError) -> RpcError:
     """Map a protocol error to its JSON-RPC answer; messages follow geth's wording."""
+    if isinstance(exc, ExecutionReverted):
+        return RpcError(EXECUTION_REVERTED, str(exc), "0x" + exc.data.hex())
     code = TRANSACTION_REJECTED if isinstance(exc, POLICY_REJECTIONS) else SERVER_ERROR
     return RpcError(code, str(exc))

@@ -11,7 +11,7 @@ from typing import Any
 
 from brainchain.types.block import Block
 from node import __version__
-from node.chain import Chain
+from node.chain import CallRequest, Chain
 from node.rpc.errors import SERVER_ERROR, InvalidParams, RpcError
 from node.rpc.hexfmt import (
     data,
@@ -22,6 +22,14 @@ from node.rpc.hexfmt import (
     parse_data,
     parse_quantity,
     quantity,
+)
+from node.rpc.logs import (
+    MAX_LOG_RANGE,
+    Filter,
+    FilterRegistry,
+    block_logs,
+    logs_in_range,
+    parse_criteria,
 )
 
 MAX_FEE_HISTORY_BLOCKS = 1024
@@ -243,27 +251,120 @@ def eth_fee_history(chain: Chain, params: list[Any]) -> dict[str, Any]:
     return out
 
 
+def _call_request(call: Any) -> CallRequest:
+    """A transaction call object (eth_call / eth_estimateGas) → CallRequest."""
+    if not isinstance(call, dict):
+        raise InvalidParams("expected a transaction call object as the first param")
+
+    def optional_quantity(name: str) -> int | None:
+        value = call.get(name)
+        return None if value is None else parse_quantity(value, name)
+
+    payload = call.get("input", call.get("data"))
+    return CallRequest(
+        sender=parse_address_param(call["from"], "from") if call.get("from") else None,
+        to=parse_address_param(call["to"], "to") if call.get("to") else None,
+        value=optional_quantity("value") or 0,
+        data=parse_data(payload, "input") if payload else b"",
+        gas=optional_quantity("gas"),
+        max_fee_per_gas=optional_quantity("maxFeePerGas") or optional_quantity("gasPrice"),
+        max_priority_fee_per_gas=optional_quantity("maxPriorityFeePerGas"),
+    )
+
+
 def eth_estimate_gas(chain: Chain, params: list[Any]) -> str:
     call, tag = _params(params, 1, 1)
-    if not isinstance(call, dict):
-        raise InvalidParams("expected a call object as the first param")
-    sender = parse_address_param(call["from"], "from") if call.get("from") else None
-    to = parse_address_param(call["to"], "to") if call.get("to") else None
-    value = parse_quantity(call["value"], "value") if call.get("value") else 0
-    payload = call.get("input", call.get("data"))
-    fee = call.get("maxFeePerGas", call.get("gasPrice"))
-    tip = call.get("maxPriorityFeePerGas")
-    return quantity(
-        chain.estimate_gas(
-            sender=sender,
-            to=to,
-            value=value,
-            data=parse_data(payload, "input") if payload else b"",
-            max_fee_per_gas=parse_quantity(fee, "maxFeePerGas") if fee else None,
-            max_priority_fee_per_gas=parse_quantity(tip, "maxPriorityFeePerGas") if tip else None,
-            height=_height(chain, tag),
-        )
+    return quantity(chain.estimate_gas(_call_request(call), _height(chain, tag)))
+
+
+def eth_call(chain: Chain, params: list[Any]) -> str:
+    call, tag = _params(params, 1, 1)
+    return data(chain.call(_call_request(call), _height(chain, tag)))
+
+
+def eth_get_storage_at(chain: Chain, params: list[Any]) -> str:
+    who, slot, tag = _params(params, 2, 1)
+    value = chain.storage(
+        parse_address_param(who), parse_quantity(slot, "storage slot"), _height(chain, tag)
     )
+    return data(value.to_bytes(32, "big"))
+
+
+# --- logs and filters ---------------------------------------------------------------------
+
+
+def _filter_range(chain: Chain, spec: dict[str, Any]) -> tuple[int, int | None]:
+    """fromBlock/toBlock of a filter object (toBlock None: follow the head)."""
+    first = _height(chain, spec.get("fromBlock"), default="latest")
+    to_tag = spec.get("toBlock")
+    last = (
+        None
+        if to_tag in (None, "latest", "pending", "safe", "finalized")
+        else _height(chain, to_tag)
+    )
+    return first, last
+
+
+def eth_get_logs(chain: Chain, params: list[Any]) -> list[dict[str, Any]]:
+    (spec,) = _params(params, 1)
+    if not isinstance(spec, dict):
+        raise InvalidParams("expected a filter object")
+    criteria = parse_criteria(spec)
+    if spec.get("blockHash") is not None:
+        if spec.get("fromBlock") is not None or spec.get("toBlock") is not None:
+            raise InvalidParams("blockHash excludes fromBlock and toBlock")
+        block = chain.block_by_hash(parse_data(spec["blockHash"], "blockHash", 32))
+        if block is None:
+            raise InvalidParams("unknown block")
+        return block_logs(chain, block, criteria)
+    first, last = _filter_range(chain, spec)
+    last = chain.head.height if last is None else last
+    if first > last:
+        raise InvalidParams("fromBlock is after toBlock")
+    return logs_in_range(chain, first, last, criteria)
+
+
+def eth_new_filter(chain: Chain, filters: FilterRegistry, params: list[Any]) -> str:
+    (spec,) = _params(params, 1)
+    if not isinstance(spec, dict):
+        raise InvalidParams("expected a filter object")
+    first, last = _filter_range(chain, spec)
+    return filters.install(Filter("logs", first, parse_criteria(spec), last))
+
+
+def eth_new_block_filter(chain: Chain, filters: FilterRegistry, params: list[Any]) -> str:
+    _params(params, 0)
+    return filters.install(Filter("blocks", chain.head.height + 1))
+
+
+def eth_get_filter_changes(chain: Chain, filters: FilterRegistry, params: list[Any]) -> list[Any]:
+    (filter_id,) = _params(params, 1)
+    return filters.changes(chain, filter_id)
+
+
+def eth_get_filter_logs(chain: Chain, filters: FilterRegistry, params: list[Any]) -> list[Any]:
+    (filter_id,) = _params(params, 1)
+    flt = filters.get(filter_id)
+    if flt.criteria is None:
+        raise InvalidParams("not a log filter")
+    last = chain.head.height if flt.last_height is None else flt.last_height
+    return logs_in_range(chain, max(0, last - MAX_LOG_RANGE + 1), last, flt.criteria)
+
+
+def eth_uninstall_filter(chain: Chain, filters: FilterRegistry, params: list[Any]) -> bool:
+    (filter_id,) = _params(params, 1)
+    return filters.filters.pop(filter_id, None) is not None if isinstance(filter_id, str) else False
+
+
+FilterHandler = Callable[[Chain, FilterRegistry, list[Any]], Any]
+
+FILTER_METHODS: dict[str, FilterHandler] = {
+    "eth_newFilter": eth_new_filter,
+    "eth_newBlockFilter": eth_new_block_filter,
+    "eth_getFilterChanges": eth_get_filter_changes,
+    "eth_getFilterLogs": eth_get_filter_logs,
+    "eth_uninstallFilter": eth_uninstall_filter,
+}
 
 
 METHODS: dict[str, Handler] = {
@@ -289,5 +390,8 @@ METHODS: dict[str, Handler] = {
     "eth_maxPriorityFeePerGas": eth_max_priority_fee_per_gas,
     "eth_feeHistory": eth_fee_history,
     "eth_estimateGas": eth_estimate_gas,
+    "eth_call": eth_call,
+    "eth_getLogs": eth_get_logs,
+    "eth_getStorageAt": eth_get_storage_at,
     "txpool_status": txpool_status,
 }

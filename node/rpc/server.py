@@ -7,6 +7,7 @@ request with the JSON-RPC error for it, and binds 127.0.0.1 unless told otherwis
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -25,7 +26,8 @@ from node.rpc.errors import (
     RpcError,
     to_rpc_error,
 )
-from node.rpc.methods import METHODS
+from node.rpc.logs import FilterRegistry
+from node.rpc.methods import FILTER_METHODS, METHODS, FilterHandler, Handler
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +35,33 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH = 1000
 SHUTDOWN_TIMEOUT_S = 5.0
 CHAIN_KEY: web.AppKey[Chain] = web.AppKey("chain", Chain)
+METHODS_KEY: web.AppKey[dict[str, Handler]] = web.AppKey("methods", dict)
 
 
 def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
 
-def handle_call(chain: Chain, call: Any) -> dict[str, Any] | None:
+def bind_methods(filters: FilterRegistry) -> dict[str, Handler]:
+    """Every method this server answers; the filter methods share one registry per server."""
+    return {
+        **METHODS,
+        **{
+            name: functools.partial(_with_filters, fn, filters)
+            for name, fn in FILTER_METHODS.items()
+        },
+    }
+
+
+def _with_filters(
+    fn: FilterHandler, filters: FilterRegistry, chain: Chain, params: list[Any]
+) -> Any:
+    return fn(chain, filters, params)
+
+
+def handle_call(
+    chain: Chain, call: Any, methods: dict[str, Handler] | None = None
+) -> dict[str, Any] | None:
     """Answer one request object; None for a notification (no id)."""
     if not isinstance(call, dict) or call.get("jsonrpc") != "2.0" or "method" not in call:
         return _error(None, RpcError(INVALID_REQUEST, "invalid request: not a JSON-RPC 2.0 call"))
@@ -52,7 +74,7 @@ def handle_call(chain: Chain, call: Any) -> dict[str, Any] | None:
         )
     if not isinstance(params, list):
         return _error(request_id, InvalidParams("params must be a list (by-position parameters)"))
-    handler = METHODS.get(method)
+    handler = (METHODS if methods is None else methods).get(method)
     try:
         if handler is None:
             raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
@@ -82,9 +104,10 @@ async def _handle_http(request: web.Request) -> web.Response:
         if len(payload) > MAX_BATCH:
             error = RpcError(INVALID_REQUEST, f"batch of {len(payload)} exceeds {MAX_BATCH}")
             return web.json_response(_error(None, error))
-        answers = [a for a in (handle_call(chain, c) for c in payload) if a is not None]
+        methods = request.app[METHODS_KEY]
+        answers = [a for a in (handle_call(chain, c, methods) for c in payload) if a is not None]
         return web.json_response(answers) if answers else web.Response(status=204)
-    answer = handle_call(chain, payload)
+    answer = handle_call(chain, payload, request.app[METHODS_KEY])
     return web.json_response(answer) if answer is not None else web.Response(status=204)
 
 
@@ -92,6 +115,7 @@ def make_app(chain: Chain) -> web.Application:
     """The aiohttp application serving JSON-RPC at POST /."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[CHAIN_KEY] = chain
+    app[METHODS_KEY] = bind_methods(FilterRegistry())
     app.router.add_post("/", _handle_http)
     return app
 

@@ -14,12 +14,11 @@ from brainchain.errors import (
     MalformedTransaction,
     NonceTooLow,
     OversizeTransaction,
-    UnsupportedContractCreation,
     WrongChainId,
 )
 from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
 from genesis.format import Genesis, GenesisValidator
-from node.chain import Chain, ChainError
+from node.chain import CallRequest, Chain, ChainError
 
 GWEI = 10**9
 KEY = bytes([7]) * 32
@@ -99,7 +98,6 @@ async def test_submitted_transfer_is_committed_and_survives_reopen(tmp_path: Pat
         (b"\xf8\x01", MalformedTransaction),
         (raw_transfer(0, chain_id=1), WrongChainId),
         (raw_transfer(0, value=10**22), InsufficientFunds),
-        (raw_transfer(0, to=None, gas=100_000), UnsupportedContractCreation),
         (raw_transfer(0, data=b"\x01" * 200_000, gas=5_000_000), OversizeTransaction),
     ],
 )
@@ -131,8 +129,8 @@ async def test_fee_history_and_subscribers(chain: Chain) -> None:
     assert len(history.base_fees) == 3 and len(history.gas_used_ratios) == 2
     assert history.rewards == [[GWEI], [GWEI]]
     assert chain.suggested_priority_fee() == GWEI
-    assert chain.estimate_gas(sender=SENDER, to=TO, value=1, data=b"") == 21_000
-    assert chain.estimate_gas(sender=SENDER, to=TO, value=0, data=b"\x01\x00") == 21_000 + 16 + 4
+    assert chain.estimate_gas(CallRequest(sender=SENDER, to=TO, value=1)) == 21_000
+    assert chain.estimate_gas(CallRequest(sender=SENDER, to=TO, data=b"\x01\x00")) == 21_000 + 16 + 4
 
 
 @pytest.mark.asyncio

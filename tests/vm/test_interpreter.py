@@ -1,0 +1,148 @@
+"""The interpreter on hand-assembled code: halts, reverts, creation, and no escaping errors."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from brainchain.crypto.secp256k1 import private_key_to_address
+from brainchain.state.account import Account
+from brainchain.state.state import (
+    State,
+    get_account,
+    get_code,
+    get_storage,
+    set_account,
+    set_code,
+    state_root,
+)
+from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
+from vm.environment import BlockEnvironment
+from vm.instructions.system import compute_contract_address
+from vm.transition import run_transaction
+
+KEY = bytes([9]) * 32
+SENDER = private_key_to_address(KEY)
+CONTRACT = bytes.fromhex("c0" * 20)
+ENV = BlockEnvironment(
+    chain_id=1337,
+    height=10,
+    timestamp=1_000,
+    proposer=bytes.fromhex("aa" * 20),
+    gas_limit=30_000_000,
+    base_fee=7,
+    randomness=bytes(32),
+)
+
+
+def fresh_state(code: bytes = b"") -> State:
+    state = State({})
+    set_account(state, SENDER, Account(balance=10**20))
+    if code:
+        set_account(state, CONTRACT, Account(nonce=1))
+        set_code(state, CONTRACT, code)
+    return state
+
+
+def send(
+    state: State,
+    *,
+    to: bytes | None = CONTRACT,
+    data: bytes = b"",
+    gas: int = 200_000,
+    value: int = 0,
+    nonce: int = 0,
+):  # type: ignore[no-untyped-def]
+    tx = sign_transaction(
+        private_key=KEY,
+        tx_type=TX_FEE_MARKET,
+        chain_id=1337,
+        nonce=nonce,
+        gas=gas,
+        to=to,
+        value=value,
+        data=data,
+        max_fee_per_gas=100,
+        max_priority_fee_per_gas=1,
+    )
+    return run_transaction(state, ENV, tx, 0, [])
+
+
+def test_sstore_and_return() -> None:
+    # PUSH1 42 PUSH1 0 SSTORE  PUSH1 7 PUSH1 0 MSTORE  PUSH1 32 PUSH1 0 RETURN
+    code = bytes.fromhex("602a600055600760005260206000f3")
+    state = fresh_state(code)
+    result = send(state)
+    assert result.error is None and result.receipt.succeeded
+    assert get_storage(state, CONTRACT, 0) == 42
+    assert int.from_bytes(result.output, "big") == 7
+    # 21000 + 2 PUSH (6) + cold SSTORE from zero (22100) + MSTORE pieces (3+3+3+3) + RETURN pushes
+    assert result.receipt.gas_used == 21_000 + 6 + 22_100 + 12 + 6
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("fe", "invalid opcode"),
+        ("01", "stack underflow"),
+        ("600456", "jump to a non-JUMPDEST"),
+        ("60035660015b", "jump into PUSH data"),
+        ("5b600056", "endless loop: out of gas"),
+    ],
+)
+def test_exceptional_halts_burn_all_gas_and_revert(code: str, reason: str) -> None:
+    state = fresh_state(bytes.fromhex("602a600055") + bytes.fromhex(code))
+    result = send(state, gas=100_000)
+    assert result.error is not None, reason
+    assert not result.receipt.succeeded and result.receipt.gas_used == 100_000
+    assert get_storage(state, CONTRACT, 0) == 0
+
+
+def test_revert_keeps_gas_and_returns_data() -> None:
+    # SSTORE 1 then REVERT with 32 bytes of memory holding 5
+    code = bytes.fromhex("6001600055600560005260206000fd")
+    state = fresh_state(code)
+    result = send(state, gas=100_000)
+    assert not result.receipt.succeeded and result.receipt.gas_used < 100_000
+    assert int.from_bytes(result.output, "big") == 5
+    assert get_storage(state, CONTRACT, 0) == 0
+
+
+def test_static_call_cannot_write() -> None:
+    # STATICCALL into CONTRACT2, which does SSTORE; store the success flag at slot 1.
+    inner = bytes.fromhex("6001600055")
+    callee = bytes.fromhex("c1" * 20)
+    outer = bytes.fromhex("600060006000600073" + "c1" * 20 + "61fffffa600155")
+    state = fresh_state(outer)
+    set_account(state, callee, Account(nonce=1))
+    set_code(state, callee, inner)
+    result = send(state)
+    assert result.receipt.succeeded
+    assert get_storage(state, CONTRACT, 1) == 0  # the static call failed
+    assert get_storage(state, callee, 0) == 0
+
+
+def test_creation_transaction_installs_code() -> None:
+    runtime = bytes.fromhex("602a60005260206000f3")  # returns 42
+    # init: CODECOPY runtime to memory and RETURN it
+    init = bytes.fromhex("600a600c600039600a6000f3") + runtime
+    state = fresh_state()
+    result = send(state, to=None, data=init)
+    created = compute_contract_address(SENDER, 0)
+    assert result.receipt.succeeded and result.receipt.contract_address == created
+    assert get_code(state, get_account(state, created).code_hash) == runtime
+    assert get_account(state, created).nonce == 1
+    call = send(state, to=created, nonce=1)
+    assert int.from_bytes(call.output, "big") == 42
+
+
+@settings(max_examples=300, deadline=None)
+@given(code=st.binary(max_size=64), data=st.binary(max_size=40))
+def test_arbitrary_code_never_raises(code: bytes, data: bytes) -> None:
+    state = fresh_state(code)
+    before = get_account(state, SENDER)
+    result = send(state, data=data, gas=60_000)
+    assert 21_000 <= result.receipt.gas_used <= 60_000
+    assert get_account(state, SENDER).nonce == before.nonce + 1
+    state_root(state)

@@ -1,0 +1,1 @@
+"""EVM instructions, one function per opcode, grouped as execution-specs groups them."""

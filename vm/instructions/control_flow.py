@@ -1,0 +1,49 @@
+"""STOP, JUMP, JUMPI, PC, GAS, JUMPDEST (spec: cancun/vm/instructions/control_flow.py)."""
+
+from __future__ import annotations
+
+from vm.exceptions import InvalidJumpDestError
+from vm.frame import Evm
+from vm.gas import GAS_BASE, GAS_HIGH, GAS_JUMPDEST, GAS_MID, charge_gas
+from vm.stack import pop, push
+
+
+def stop(evm: Evm) -> None:
+    evm.running = False
+    evm.pc += 1
+
+
+def jump(evm: Evm) -> None:
+    destination = pop(evm)
+    charge_gas(evm, GAS_MID)
+    if destination not in evm.valid_jump_destinations:
+        raise InvalidJumpDestError(f"invalid jump destination {destination}")
+    evm.pc = destination
+
+
+def jumpi(evm: Evm) -> None:
+    destination, condition = pop(evm), pop(evm)
+    charge_gas(evm, GAS_HIGH)
+    if not condition:
+        evm.pc += 1
+    elif destination in evm.valid_jump_destinations:
+        evm.pc = destination
+    else:
+        raise InvalidJumpDestError(f"invalid jump destination {destination}")
+
+
+def pc(evm: Evm) -> None:
+    charge_gas(evm, GAS_BASE)
+    push(evm, evm.pc)
+    evm.pc += 1
+
+
+def gas_left(evm: Evm) -> None:
+    charge_gas(evm, GAS_BASE)
+    push(evm, evm.gas_left)
+    evm.pc += 1
+
+
+def jumpdest(evm: Evm) -> None:
+    charge_gas(evm, GAS_JUMPDEST)
+    evm.pc += 1

@@ -1,0 +1,94 @@
+"""SLOAD, SSTORE, TLOAD, TSTORE (spec: cancun/vm/instructions/storage.py).
+
+SSTORE gas and refunds follow EIP-2200 as amended by EIP-2929 and EIP-3529.
+"""
+
+from __future__ import annotations
+
+from brainchain.state.state import (
+    get_storage,
+    get_transient_storage,
+    set_storage,
+    set_transient_storage,
+)
+from vm.exceptions import OutOfGasError, WriteInStaticContext
+from vm.frame import Evm
+from vm.gas import (
+    GAS_CALL_STIPEND_SSTORE_GUARD,
+    GAS_COLD_SLOAD,
+    GAS_STORAGE_CLEAR_REFUND,
+    GAS_STORAGE_SET,
+    GAS_STORAGE_UPDATE,
+    GAS_TLOAD,
+    GAS_TSTORE,
+    GAS_WARM_ACCESS,
+    charge_gas,
+)
+from vm.stack import pop, push
+
+
+def sload(evm: Evm) -> None:
+    key = pop(evm)
+    slot = (evm.message.current_target, key)
+    if slot in evm.accessed_storage_keys:
+        charge_gas(evm, GAS_WARM_ACCESS)
+    else:
+        evm.accessed_storage_keys.add(slot)
+        charge_gas(evm, GAS_COLD_SLOAD)
+    push(evm, get_storage(evm.env.state, evm.message.current_target, key))
+    evm.pc += 1
+
+
+def sstore(evm: Evm) -> None:
+    key, new_value = pop(evm), pop(evm)
+    if evm.gas_left <= GAS_CALL_STIPEND_SSTORE_GUARD:
+        raise OutOfGasError("SSTORE needs more than the call stipend left (EIP-2200)")
+    state = evm.env.state
+    target = evm.message.current_target
+    slot = (target, key)
+    current_value = get_storage(state, target, key)
+    # A slot not yet written in this transaction still holds its original value.
+    original_value = evm.env.tx.original_storage.get(slot, current_value)
+
+    gas_cost = 0
+    if slot not in evm.accessed_storage_keys:
+        evm.accessed_storage_keys.add(slot)
+        gas_cost += GAS_COLD_SLOAD
+    if original_value == current_value and current_value != new_value:
+        gas_cost += GAS_STORAGE_SET if original_value == 0 else GAS_STORAGE_UPDATE - GAS_COLD_SLOAD
+    else:
+        gas_cost += GAS_WARM_ACCESS
+
+    if current_value != new_value:
+        if original_value != 0 and current_value != 0 and new_value == 0:
+            evm.refund_counter += GAS_STORAGE_CLEAR_REFUND
+        if original_value != 0 and current_value == 0:
+            evm.refund_counter -= GAS_STORAGE_CLEAR_REFUND
+        if original_value == new_value:
+            if original_value == 0:
+                evm.refund_counter += GAS_STORAGE_SET - GAS_WARM_ACCESS
+            else:
+                evm.refund_counter += GAS_STORAGE_UPDATE - GAS_COLD_SLOAD - GAS_WARM_ACCESS
+
+    charge_gas(evm, gas_cost)
+    if evm.message.is_static:
+        raise WriteInStaticContext("SSTORE in a static call")
+    evm.env.tx.original_storage.setdefault(slot, current_value)
+    set_storage(state, target, key, new_value)
+    evm.pc += 1
+
+
+def tload(evm: Evm) -> None:
+    key = pop(evm)
+    charge_gas(evm, GAS_TLOAD)
+    push(evm, get_transient_storage(evm.env.state, evm.message.current_target, key))
+    evm.pc += 1
+
+
+def tstore(evm: Evm) -> None:
+    key, new_value = pop(evm), pop(evm)
+    charge_gas(evm, GAS_TSTORE)
+    if evm.message.is_static:
+        raise WriteInStaticContext("TSTORE in a static call")
+    set_transient_storage(evm.env.state, evm.message.current_target, key, new_value)
+    evm.pc += 1

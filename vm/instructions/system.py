@@ -1,0 +1,367 @@
+"""CREATE … SELFDESTRUCT (spec: cancun/vm/instructions/system.py).
+
+Child frames get copies of the access sets and are merged back only on success (EIP-2929);
+gas handed to a child follows the 63/64 rule (EIP-150).
+"""
+
+from __future__ import annotations
+
+from brainchain.crypto.keccak import keccak256
+from brainchain.encoding import rlp
+from brainchain.state.state import (
+    account_has_storage,
+    get_account,
+    get_account_optional,
+    get_code,
+    increment_nonce,
+    move_ether,
+    set_account_balance,
+)
+from brainchain.types.transaction import MAX_INIT_CODE_SIZE, MAX_NONCE
+from vm.access import access_cost, to_address
+from vm.exceptions import OutOfGasError, Revert, WriteInStaticContext
+from vm.frame import Evm, Message
+from vm.gas import (
+    GAS_CALL_VALUE,
+    GAS_COLD_ACCOUNT_ACCESS,
+    GAS_CREATE,
+    GAS_KECCAK256_WORD,
+    GAS_NEW_ACCOUNT,
+    GAS_SELF_DESTRUCT,
+    GAS_SELF_DESTRUCT_NEW_ACCOUNT,
+    GAS_ZERO,
+    calculate_memory_extend,
+    calculate_message_call_gas,
+    charge_gas,
+    init_code_cost,
+    max_message_call_gas,
+)
+from vm.memory import memory_read_bytes, memory_write
+from vm.stack import pop, push
+
+STACK_DEPTH_LIMIT = 1024
+RIPEMD160_ADDRESS = (3).to_bytes(20, "big")
+CREATE2_PREFIX = b"\xff"
+
+
+def compute_contract_address(sender: bytes, nonce: int) -> bytes:
+    """CREATE address: keccak(rlp([sender, nonce]))[12:] (Yellow Paper eq. 85)."""
+    return keccak256(rlp.encode([sender, rlp.encode_uint(nonce)]))[12:]
+
+
+def compute_create2_contract_address(sender: bytes, salt: int, init_code: bytes) -> bytes:
+    """CREATE2 address (EIP-1014)."""
+    preimage = CREATE2_PREFIX + sender + salt.to_bytes(32, "big") + keccak256(init_code)
+    return keccak256(preimage)[12:]
+
+
+def _is_alive(evm: Evm, address: bytes) -> bool:
+    account = get_account_optional(evm.env.state, address)
+    return account is not None and not account.is_empty
+
+
+def _exists_and_is_empty(evm: Evm, address: bytes) -> bool:
+    account = get_account_optional(evm.env.state, address)
+    return account is not None and account.is_empty
+
+
+def incorporate_child_on_success(evm: Evm, child: Evm) -> None:
+    evm.gas_left += child.gas_left
+    evm.logs.extend(child.logs)
+    evm.refund_counter += child.refund_counter
+    evm.accounts_to_delete.update(child.accounts_to_delete)
+    evm.touched_accounts.update(child.touched_accounts)
+    if _exists_and_is_empty(evm, child.message.current_target):
+        evm.touched_accounts.add(child.message.current_target)
+    evm.accessed_addresses.update(child.accessed_addresses)
+    evm.accessed_storage_keys.update(child.accessed_storage_keys)
+
+
+def incorporate_child_on_error(evm: Evm, child: Evm) -> None:
+    # Mainnet block 2675119 cleared the empty RIPEMD160 precompile account although the call
+    # to it failed; every client keeps that quirk (spec: incorporate_child_on_error).
+    if RIPEMD160_ADDRESS in child.touched_accounts:
+        evm.touched_accounts.add(RIPEMD160_ADDRESS)
+    if child.message.current_target == RIPEMD160_ADDRESS and _exists_and_is_empty(
+        evm, RIPEMD160_ADDRESS
+    ):
+        evm.touched_accounts.add(RIPEMD160_ADDRESS)
+    evm.gas_left += child.gas_left
+
+
+def generic_create(
+    evm: Evm, endowment: int, contract_address: bytes, start: int, size: int
+) -> None:
+    """Shared tail of CREATE and CREATE2."""
+    from vm.interpreter import account_has_code_or_nonce, process_create_message
+
+    call_data = memory_read_bytes(evm.memory, start, size)
+    if len(call_data) > MAX_INIT_CODE_SIZE:
+        raise OutOfGasError("init code larger than EIP-3860 allows")
+    evm.accessed_addresses.add(contract_address)
+    create_message_gas = max_message_call_gas(evm.gas_left)
+    evm.gas_left -= create_message_gas
+    if evm.message.is_static:
+        raise WriteInStaticContext("CREATE in a static call")
+    evm.return_data = b""
+
+    state = evm.env.state
+    sender_address = evm.message.current_target
+    sender = get_account(state, sender_address)
+    if (
+        sender.balance < endowment
+        or sender.nonce == MAX_NONCE
+        or evm.message.depth + 1 > STACK_DEPTH_LIMIT
+    ):
+        evm.gas_left += create_message_gas
+        push(evm, 0)
+        return
+    if account_has_code_or_nonce(evm.env, contract_address) or account_has_storage(
+        state, contract_address
+    ):
+        increment_nonce(state, sender_address)
+        push(evm, 0)
+        return
+    increment_nonce(state, sender_address)
+    child_message = Message(
+        caller=sender_address,
+        target=None,
+        current_target=contract_address,
+        gas=create_message_gas,
+        value=endowment,
+        data=b"",
+        code_address=None,
+        code=call_data,
+        depth=evm.message.depth + 1,
+        should_transfer_value=True,
+        is_static=False,
+        accessed_addresses=evm.accessed_addresses.copy(),
+        accessed_storage_keys=evm.accessed_storage_keys.copy(),
+        parent_evm=evm,
+    )
+    child = process_create_message(child_message, evm.env)
+    if child.error is not None:
+        incorporate_child_on_error(evm, child)
+        evm.return_data = child.output
+        push(evm, 0)
+    else:
+        incorporate_child_on_success(evm, child)
+        evm.return_data = b""
+        push(evm, int.from_bytes(contract_address, "big"))
+
+
+def create(evm: Evm) -> None:
+    endowment, start, size = pop(evm), pop(evm), pop(evm)
+    extend = calculate_memory_extend(len(evm.memory), [(start, size)])
+    charge_gas(evm, GAS_CREATE + extend.cost + init_code_cost(size))
+    evm.memory += bytes(extend.expand_by)
+    sender = evm.message.current_target
+    address = compute_contract_address(sender, get_account(evm.env.state, sender).nonce)
+    generic_create(evm, endowment, address, start, size)
+    evm.pc += 1
+
+
+def create2(evm: Evm) -> None:
+    endowment, start, size, salt = pop(evm), pop(evm), pop(evm), pop(evm)
+    extend = calculate_memory_extend(len(evm.memory), [(start, size)])
+    words = (size + 31) // 32
+    charge_gas(evm, GAS_CREATE + GAS_KECCAK256_WORD * words + extend.cost + init_code_cost(size))
+    evm.memory += bytes(extend.expand_by)
+    address = compute_create2_contract_address(
+        evm.message.current_target, salt, memory_read_bytes(evm.memory, start, size)
+    )
+    generic_create(evm, endowment, address, start, size)
+    evm.pc += 1
+
+
+def return_(evm: Evm) -> None:
+    start, size = pop(evm), pop(evm)
+    extend = calculate_memory_extend(len(evm.memory), [(start, size)])
+    charge_gas(evm, GAS_ZERO + extend.cost)
+    evm.memory += bytes(extend.expand_by)
+    evm.output = memory_read_bytes(evm.memory, start, size)
+    evm.running = False
+    evm.pc += 1
+
+
+def generic_call(
+    evm: Evm,
+    gas: int,
+    value: int,
+    caller: bytes,
+    to: bytes,
+    code_address: bytes,
+    should_transfer_value: bool,
+    is_staticcall: bool,
+    memory_in: tuple[int, int],
+    memory_out: tuple[int, int],
+) -> None:
+    """Run a child message call and copy its output back (spec: generic_call)."""
+    from vm.interpreter import process_message
+
+    evm.return_data = b""
+    if evm.message.depth + 1 > STACK_DEPTH_LIMIT:
+        evm.gas_left += gas
+        push(evm, 0)
+        return
+    state = evm.env.state
+    child_message = Message(
+        caller=caller,
+        target=to,
+        current_target=to,
+        gas=gas,
+        value=value,
+        data=memory_read_bytes(evm.memory, *memory_in),
+        code_address=code_address,
+        code=get_code(state, get_account(state, code_address).code_hash),
+        depth=evm.message.depth + 1,
+        should_transfer_value=should_transfer_value,
+        is_static=is_staticcall or evm.message.is_static,
+        accessed_addresses=evm.accessed_addresses.copy(),
+        accessed_storage_keys=evm.accessed_storage_keys.copy(),
+        parent_evm=evm,
+    )
+    child = process_message(child_message, evm.env)
+    if child.error is not None:
+        incorporate_child_on_error(evm, child)
+        push(evm, 0)
+    else:
+        incorporate_child_on_success(evm, child)
+        push(evm, 1)
+    evm.return_data = child.output
+    out_start, out_size = memory_out
+    memory_write(evm.memory, out_start, child.output[: min(out_size, len(child.output))])
+
+
+def _pop_memory_ranges(evm: Evm) -> tuple[tuple[int, int], tuple[int, int]]:
+    in_start, in_size, out_start, out_size = pop(evm), pop(evm), pop(evm), pop(evm)
+    return (in_start, in_size), (out_start, out_size)
+
+
+def call(evm: Evm) -> None:
+    gas, to, value = pop(evm), to_address(pop(evm)), pop(evm)
+    memory_in, memory_out = _pop_memory_ranges(evm)
+    extend = calculate_memory_extend(len(evm.memory), [memory_in, memory_out])
+    access_gas = access_cost(evm, to)
+    create_gas = 0 if value == 0 or _is_alive(evm, to) else GAS_NEW_ACCOUNT
+    transfer_gas = 0 if value == 0 else GAS_CALL_VALUE
+    call_gas = calculate_message_call_gas(
+        value, gas, evm.gas_left, extend.cost, access_gas + create_gas + transfer_gas
+    )
+    charge_gas(evm, call_gas.cost + extend.cost)
+    if evm.message.is_static and value != 0:
+        raise WriteInStaticContext("CALL with value in a static call")
+    evm.memory += bytes(extend.expand_by)
+    sender = evm.message.current_target
+    if get_account(evm.env.state, sender).balance < value:
+        push(evm, 0)
+        evm.return_data = b""
+        evm.gas_left += call_gas.stipend
+    else:
+        generic_call(
+            evm, call_gas.stipend, value, sender, to, to, True, False, memory_in, memory_out
+        )
+    evm.pc += 1
+
+
+def callcode(evm: Evm) -> None:
+    gas, code_address, value = pop(evm), to_address(pop(evm)), pop(evm)
+    memory_in, memory_out = _pop_memory_ranges(evm)
+    to = evm.message.current_target
+    extend = calculate_memory_extend(len(evm.memory), [memory_in, memory_out])
+    access_gas = access_cost(evm, code_address)
+    transfer_gas = 0 if value == 0 else GAS_CALL_VALUE
+    call_gas = calculate_message_call_gas(
+        value, gas, evm.gas_left, extend.cost, access_gas + transfer_gas
+    )
+    charge_gas(evm, call_gas.cost + extend.cost)
+    evm.memory += bytes(extend.expand_by)
+    if get_account(evm.env.state, to).balance < value:
+        push(evm, 0)
+        evm.return_data = b""
+        evm.gas_left += call_gas.stipend
+    else:
+        generic_call(
+            evm, call_gas.stipend, value, to, to, code_address, True, False, memory_in, memory_out
+        )
+    evm.pc += 1
+
+
+def delegatecall(evm: Evm) -> None:
+    gas, code_address = pop(evm), to_address(pop(evm))
+    memory_in, memory_out = _pop_memory_ranges(evm)
+    extend = calculate_memory_extend(len(evm.memory), [memory_in, memory_out])
+    access_gas = access_cost(evm, code_address)
+    call_gas = calculate_message_call_gas(0, gas, evm.gas_left, extend.cost, access_gas)
+    charge_gas(evm, call_gas.cost + extend.cost)
+    evm.memory += bytes(extend.expand_by)
+    message = evm.message
+    generic_call(
+        evm,
+        call_gas.stipend,
+        message.value,
+        message.caller,
+        message.current_target,
+        code_address,
+        False,
+        False,
+        memory_in,
+        memory_out,
+    )
+    evm.pc += 1
+
+
+def staticcall(evm: Evm) -> None:
+    gas, to = pop(evm), to_address(pop(evm))
+    memory_in, memory_out = _pop_memory_ranges(evm)
+    extend = calculate_memory_extend(len(evm.memory), [memory_in, memory_out])
+    access_gas = access_cost(evm, to)
+    call_gas = calculate_message_call_gas(0, gas, evm.gas_left, extend.cost, access_gas)
+    charge_gas(evm, call_gas.cost + extend.cost)
+    evm.memory += bytes(extend.expand_by)
+    generic_call(
+        evm,
+        call_gas.stipend,
+        0,
+        evm.message.current_target,
+        to,
+        to,
+        True,
+        True,
+        memory_in,
+        memory_out,
+    )
+    evm.pc += 1
+
+
+def selfdestruct(evm: Evm) -> None:
+    beneficiary = to_address(pop(evm))
+    gas_cost = GAS_SELF_DESTRUCT
+    if beneficiary not in evm.accessed_addresses:
+        evm.accessed_addresses.add(beneficiary)
+        gas_cost += GAS_COLD_ACCOUNT_ACCESS
+    state = evm.env.state
+    originator = evm.message.current_target
+    if not _is_alive(evm, beneficiary) and get_account(state, originator).balance != 0:
+        gas_cost += GAS_SELF_DESTRUCT_NEW_ACCOUNT
+    charge_gas(evm, gas_cost)
+    if evm.message.is_static:
+        raise WriteInStaticContext("SELFDESTRUCT in a static call")
+    move_ether(state, originator, beneficiary, get_account(state, originator).balance)
+    # EIP-6780: only an account created in this same transaction is really deleted.
+    if originator in evm.env.tx.created_accounts:
+        set_account_balance(state, originator, 0)  # beneficiary == originator burns it
+        evm.accounts_to_delete.add(originator)
+    if _exists_and_is_empty(evm, beneficiary):
+        evm.touched_accounts.add(beneficiary)
+    evm.running = False
+    evm.pc += 1
+
+
+def revert(evm: Evm) -> None:
+    start, size = pop(evm), pop(evm)
+    extend = calculate_memory_extend(len(evm.memory), [(start, size)])
+    charge_gas(evm, extend.cost)
+    evm.memory += bytes(extend.expand_by)
+    evm.output = memory_read_bytes(evm.memory, start, size)
+    raise Revert("execution reverted")

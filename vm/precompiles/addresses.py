@@ -1,0 +1,19 @@
+"""Addresses of the precompiled contracts (Yellow Paper App. E, EIP-196/197/152/4844)."""
+
+from __future__ import annotations
+
+
+def _address(n: int) -> bytes:
+    return n.to_bytes(20, "big")
+
+
+ECRECOVER_ADDRESS = _address(0x01)
+SHA256_ADDRESS = _address(0x02)
+RIPEMD160_ADDRESS = _address(0x03)
+IDENTITY_ADDRESS = _address(0x04)
+MODEXP_ADDRESS = _address(0x05)
+ALT_BN128_ADD_ADDRESS = _address(0x06)
+ALT_BN128_MUL_ADDRESS = _address(0x07)
+ALT_BN128_PAIRING_CHECK_ADDRESS = _address(0x08)
+BLAKE2F_ADDRESS = _address(0x09)
+POINT_EVALUATION_ADDRESS = _address(0x0A)
