@@ -108,8 +108,7 @@ class FeeCapTooLow(InvalidTransaction):
     def __init__(self, max_fee: int, base_fee: int) -> None:
         self.max_fee, self.base_fee = max_fee, base_fee
         super().__init__(
-            "max fee per gas less than block base fee: "
-            f"maxFeePerGas {max_fee}, baseFee {base_fee}"
+            f"max fee per gas less than block base fee: maxFeePerGas {max_fee}, baseFee {base_fee}"
         )
 
 
@@ -154,7 +153,6 @@ class SenderLimitReached(InvalidTransaction):
 
 class InvalidBlock(BrainchainError):
     """A block that must not be committed; the message names the field and both values."""
-
 
 
 class MissingTrieNode(BrainchainError):

@@ -28,7 +28,14 @@ from brainchain.errors import (
 )
 from brainchain.mempool.pool import Mempool
 from brainchain.state.account import Account
-from brainchain.state.state import State, get_account, get_code, get_storage
+from brainchain.state.state import (
+    State,
+    get_account,
+    get_code,
+    get_storage,
+    prove_account,
+    prove_storage,
+)
 from brainchain.types.block import Block
 from brainchain.types.receipt import Receipt
 from brainchain.types.transaction import (
@@ -82,6 +89,15 @@ def _output_or_raise(result: TransactionResult) -> bytes:
     if result.error is not None:
         raise ExecutionFailed(str(result.error) or type(result.error).__name__)
     return result.output
+
+
+@dataclass(frozen=True, slots=True)
+class AccountProof:
+    """eth_getProof's answer: the account, its proof, and (slot, value, proof) per slot."""
+
+    account: Account
+    account_proof: list[bytes]
+    storage: list[tuple[int, int, list[bytes]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +213,21 @@ class Chain:
         if block is None:
             raise ValueError(f"no block at height {height}")
         return get_account(self._state_at(block), address)
+
+    def proof(self, address: bytes, slots: list[int], height: int | None = None) -> AccountProof:
+        """EIP-1186 Merkle proofs of an account and some of its storage slots."""
+        block = self._head if height is None else self.block_by_height(height)
+        if block is None:
+            raise ValueError(f"no block at height {height}")
+        state = self._state_at(block)
+        return AccountProof(
+            account=get_account(state, address),
+            account_proof=prove_account(state, address),
+            storage=[
+                (slot, get_storage(state, address, slot), prove_storage(state, address, slot))
+                for slot in slots
+            ],
+        )
 
     def storage(self, address: bytes, slot: int, height: int | None = None) -> int:
         """A storage slot's value at the head or after block `height`."""

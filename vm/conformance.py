@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -136,14 +137,22 @@ def run_case(name: str, test: dict[str, Any], post: dict[str, Any]) -> CaseResul
 
 # The KZG point-evaluation precompile (0x0a) answers "unsupported": this chain has no blobs, so
 # the fixtures that verify real KZG proofs through it are skipped, by name and counted.
-KZG_FIXTURE_PREFIX = "point_evaluation_precompile"
+KZG_FIXTURE_PREFIXES = ("point_evaluation_precompile", "valid_precompile_calls")
 KZG_SKIP_REASON = "KZG point evaluation (EIP-4844 precompile 0x0a): unsupported, no blobs"
 
 
-def run_file(path: str) -> list[CaseResult]:
+class CaseTimeout(Exception):
+    """A case ran past the per-case time limit."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise CaseTimeout()
+
+
+def run_file(path: str, case_timeout_s: float = 0) -> list[CaseResult]:
     """Every Cancun case in one fixture file; an unexpected error fails the case, never the run."""
     results = []
-    skip_kzg = Path(path).name.startswith(KZG_FIXTURE_PREFIX)
+    skip_kzg = Path(path).name.startswith(KZG_FIXTURE_PREFIXES)
     for test_name, test in json.loads(Path(path).read_text(encoding="utf-8")).items():
         for post in test.get("post", {}).get(FORK, []):
             idx = post["indexes"]
@@ -151,10 +160,18 @@ def run_file(path: str) -> list[CaseResult]:
             if skip_kzg:
                 results.append(CaseResult(name, "skipped", KZG_SKIP_REASON))
                 continue
+            if case_timeout_s:
+                signal.signal(signal.SIGALRM, _on_alarm)
+                signal.setitimer(signal.ITIMER_REAL, case_timeout_s)
             try:
                 results.append(run_case(name, test, post))
+            except CaseTimeout:
+                results.append(CaseResult(name, "failed", f"timed out after {case_timeout_s:g}s"))
             except Exception as exc:  # boundary: a VM bug is a failed case, reported by name
                 results.append(CaseResult(name, "failed", f"{type(exc).__name__}: {exc}"))
+            finally:
+                if case_timeout_s:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
     return results
 
 
@@ -162,16 +179,17 @@ def fixture_files(root: Path) -> list[str]:
     return [str(root)] if root.is_file() else sorted(str(p) for p in root.rglob("*.json"))
 
 
-def run_all(root: Path, workers: int) -> Iterator[CaseResult]:
+def run_all(root: Path, workers: int, case_timeout_s: float = 0) -> Iterator[CaseResult]:
     files = fixture_files(root)
     if workers <= 1:
         for path in files:
-            yield from run_file(path)
+            yield from run_file(path, case_timeout_s)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         # Largest files first, so one slow file does not finish last and alone.
         files.sort(key=lambda f: -Path(f).stat().st_size)
-        for future in as_completed([pool.submit(run_file, path) for path in files]):
+        futures = [pool.submit(run_file, path, case_timeout_s) for path in files]
+        for future in as_completed(futures):
             yield from future.result()
 
 
@@ -180,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", type=Path, help="a GeneralStateTests folder or file")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
     parser.add_argument("--known-failures", type=Path, help="file of case names allowed to fail")
+    parser.add_argument(
+        "--case-timeout", type=float, default=0, help="seconds per case before it fails (0: none)"
+    )
     args = parser.parse_args(argv)
     if not args.path.exists():
         print(f"error: {args.path} does not exist", file=sys.stderr)
@@ -191,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     counts: Counter[str] = Counter()
     skip_reasons: Counter[str] = Counter()
     unexpected, now_passing = [], []
-    for result in run_all(args.path, args.workers):
+    for result in run_all(args.path, args.workers, args.case_timeout):
         counts[result.status] += 1
         if result.status == "skipped":
             skip_reasons[result.detail] += 1

@@ -158,6 +158,18 @@ def destroy_account(state: State, address: bytes) -> None:
     set_account(state, address, None)
 
 
+def prove_account(state: State, address: bytes) -> list[bytes]:
+    """EIP-1186 account proof: the state-trie nodes from the root to `address`'s leaf."""
+    _flush(state)
+    return state._trie.prove(address)
+
+
+def prove_storage(state: State, address: bytes, key: int) -> list[bytes]:
+    """EIP-1186 storage proof: the storage-trie nodes from the account's root to `key`."""
+    _flush(state)
+    return _storage_trie(state, address).prove(key.to_bytes(32, "big"))
+
+
 # --- storage ------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from node import __version__
 from node.chain import CallRequest, Chain
 from node.rpc.errors import SERVER_ERROR, InvalidParams, RpcError
 from node.rpc.hexfmt import (
+    address,
     data,
     format_block,
     format_receipt,
@@ -290,6 +291,31 @@ def eth_get_storage_at(chain: Chain, params: list[Any]) -> str:
     return data(value.to_bytes(32, "big"))
 
 
+MAX_PROOF_SLOTS = 1000
+
+
+def eth_get_proof(chain: Chain, params: list[Any]) -> dict[str, Any]:
+    who, keys, tag = _params(params, 2, 1)
+    if not isinstance(keys, list) or len(keys) > MAX_PROOF_SLOTS:
+        raise InvalidParams(f"storage keys must be a list of at most {MAX_PROOF_SLOTS}")
+    address_bytes = parse_address_param(who)
+    slots = [parse_quantity(k, "storage key") for k in keys]
+    proof = chain.proof(address_bytes, slots, _height(chain, tag))
+    account = proof.account
+    return {
+        "address": address(address_bytes),
+        "balance": quantity(account.balance),
+        "nonce": quantity(account.nonce),
+        "codeHash": data(account.code_hash),
+        "storageHash": data(account.storage_root),
+        "accountProof": [data(node) for node in proof.account_proof],
+        "storageProof": [
+            {"key": quantity(slot), "value": quantity(value), "proof": [data(n) for n in nodes]}
+            for slot, value, nodes in proof.storage
+        ],
+    }
+
+
 # --- logs and filters ---------------------------------------------------------------------
 
 
@@ -393,5 +419,6 @@ METHODS: dict[str, Handler] = {
     "eth_call": eth_call,
     "eth_getLogs": eth_get_logs,
     "eth_getStorageAt": eth_get_storage_at,
+    "eth_getProof": eth_get_proof,
     "txpool_status": txpool_status,
 }

@@ -11,6 +11,8 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from eth_account import Account
 
+from brainchain.state.account import decode_account
+from brainchain.trie.mpt import verify_proof
 from genesis.devnet import DEV_ACCOUNTS, make_devnet_genesis
 from genesis.format import GenesisValidator
 from node.chain import Chain
@@ -123,6 +125,15 @@ async def test_deploy_call_revert_logs_and_filters(rpc: tuple[TestClient, Chain]
     assert receipt["blockHash"] in blocks
     assert (await call(client, "eth_uninstallFilter", log_filter))["result"] is True
     assert (await call(client, "eth_getFilterChanges", log_filter))["error"]["code"] == -32602
+
+    proof = (await call(client, "eth_getProof", contract, ["0x0"], "latest"))["result"]
+    head = (await call(client, "eth_getBlockByNumber", "latest", False))["result"]
+    nodes = [bytes.fromhex(n[2:]) for n in proof["accountProof"]]
+    leaf = verify_proof(bytes.fromhex(head["stateRoot"][2:]), bytes.fromhex(contract[2:]), nodes, secure=True)
+    assert decode_account(leaf).storage_root.hex() == proof["storageHash"][2:]
+    slot_nodes = [bytes.fromhex(n[2:]) for n in proof["storageProof"][0]["proof"]]
+    value = verify_proof(bytes.fromhex(proof["storageHash"][2:]), bytes(32), slot_nodes, secure=True)
+    assert proof["storageProof"][0]["value"] == TOPIC and value[1:] == bytes.fromhex("ab" * 32)
 
     failed = await send(client, chain, 2, to=contract, gas=100_000)
     assert failed["status"] == "0x0"
