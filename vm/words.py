@@ -15,7 +15,3 @@ def to_signed(value: int) -> int:
 def from_signed(value: int) -> int:
     """A signed int back to its word."""
     return value & MASK_256
-
-
-def ceil32(value: int) -> int:
-    return (value + 31) // 32 * 32

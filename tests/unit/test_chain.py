@@ -130,7 +130,9 @@ async def test_fee_history_and_subscribers(chain: Chain) -> None:
     assert history.rewards == [[GWEI], [GWEI]]
     assert chain.suggested_priority_fee() == GWEI
     assert chain.estimate_gas(CallRequest(sender=SENDER, to=TO, value=1)) == 21_000
-    assert chain.estimate_gas(CallRequest(sender=SENDER, to=TO, data=b"\x01\x00")) == 21_000 + 16 + 4
+    assert (
+        chain.estimate_gas(CallRequest(sender=SENDER, to=TO, data=b"\x01\x00")) == 21_000 + 16 + 4
+    )
 
 
 @pytest.mark.asyncio

@@ -73,16 +73,31 @@ def nonces_from(table: dict[bytes, int]) -> Callable[[bytes], int]:
     return lambda sender: table.get(sender, 0)
 
 
-def add(pool: Mempool, tx: Transaction, *, account_nonce: int = 0, balance: int = RICH,
-        base_fee: int = BASE_FEE) -> bool:
+def add(
+    pool: Mempool,
+    tx: Transaction,
+    *,
+    account_nonce: int = 0,
+    balance: int = RICH,
+    base_fee: int = BASE_FEE,
+) -> bool:
     return pool.add(tx, account_nonce=account_nonce, account_balance=balance, base_fee=base_fee)
 
 
-def select(pool: Mempool, *, gas_limit: int = 30_000_000, base_fee: int = BASE_FEE,
-           nonces: dict[bytes, int] | None = None, max_count: int | None = None
-           ) -> list[Transaction]:
-    return pool.select(base_fee=base_fee, gas_limit=gas_limit, nonce_of=nonces_from(nonces or {}),
-                       max_count=max_count)
+def select(
+    pool: Mempool,
+    *,
+    gas_limit: int = 30_000_000,
+    base_fee: int = BASE_FEE,
+    nonces: dict[bytes, int] | None = None,
+    max_count: int | None = None,
+) -> list[Transaction]:
+    return pool.select(
+        base_fee=base_fee,
+        gas_limit=gas_limit,
+        nonce_of=nonces_from(nonces or {}),
+        max_count=max_count,
+    )
 
 
 def ids(txs: list[Transaction]) -> list[tuple[int, int]]:
@@ -393,14 +408,19 @@ def test_eviction_matches_a_brute_force_reference() -> None:
     full_rejections = evictions = 0
     for step in range(4_000):
         base_fee = rng.choice((8, 10, 14)) * GWEI
-        tx = make_tx(rng.randrange(25), rng.randrange(10), tip=rng.randrange(0, 8) * GWEI,
-                     fee_cap=rng.randrange(6, 24) * GWEI)
+        tx = make_tx(
+            rng.randrange(25),
+            rng.randrange(10),
+            tip=rng.randrange(0, 8) * GWEI,
+            fee_cap=rng.randrange(6, 24) * GWEI,
+        )
         before = {t.hash: t for t in pool.pending()}
         tails = {}
         for t in before.values():  # pending() is sorted by (sender, nonce): last one wins
             tails[t.sender] = t
-        candidates = [t for t in tails.values()
-                      if not (t.sender == tx.sender and t.nonce < tx.nonce)]
+        candidates = [
+            t for t in tails.values() if not (t.sender == tx.sender and t.nonce < tx.nonce)
+        ]
         try:
             replaced = add(pool, tx, base_fee=base_fee)
         except REJECTIONS as exc:
@@ -428,8 +448,13 @@ def _random_run(seed: int) -> tuple[list[tuple[int, int]], int]:
     rng = random.Random(seed)
     pool = Mempool(max_size=300, max_per_sender=16)
     for _ in range(600):
-        tx = make_tx(rng.randrange(40), rng.randrange(12), tip=rng.randrange(1, 5) * GWEI,
-                     fee_cap=rng.randrange(5, 30) * GWEI, gas=rng.choice((21_000, 50_000)))
+        tx = make_tx(
+            rng.randrange(40),
+            rng.randrange(12),
+            tip=rng.randrange(1, 5) * GWEI,
+            fee_cap=rng.randrange(5, 30) * GWEI,
+            gas=rng.choice((21_000, 50_000)),
+        )
         with contextlib.suppress(*REJECTIONS):
             add(pool, tx)
     return ids(select(pool, gas_limit=2_000_000)), len(pool)
@@ -467,16 +492,21 @@ def test_selection_never_has_gaps_or_duplicates(ops: list[tuple], max_size: int)
     for op in ops:
         if op[0] == "add":
             _, sender, offset, tip, fee_cap, gas = op
-            tx = make_tx(sender, chain.get(addr(sender), 0) + offset, tip=tip * GWEI,
-                         fee_cap=fee_cap * GWEI, gas=gas)
+            tx = make_tx(
+                sender,
+                chain.get(addr(sender), 0) + offset,
+                tip=tip * GWEI,
+                fee_cap=fee_cap * GWEI,
+                gas=gas,
+            )
             known.append(tx.hash)
             with contextlib.suppress(*REJECTIONS):
-                pool.add(tx, account_nonce=nonce_of(tx.sender), account_balance=RICH,
-                         base_fee=10 * GWEI)
+                pool.add(
+                    tx, account_nonce=nonce_of(tx.sender), account_balance=RICH, base_fee=10 * GWEI
+                )
         elif op[0] == "block":
             _, base_gwei, gas_limit = op
-            chosen = pool.select(base_fee=base_gwei * GWEI, gas_limit=gas_limit,
-                                 nonce_of=nonce_of)
+            chosen = pool.select(base_fee=base_gwei * GWEI, gas_limit=gas_limit, nonce_of=nonce_of)
             assert sum(tx.gas for tx in chosen) <= gas_limit
             assert all(tx.max_fee_per_gas >= base_gwei * GWEI for tx in chosen)
             seen: set[tuple[bytes, int]] = set()

@@ -9,38 +9,23 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from eth_account import Account
 
-from genesis.devnet import DEV_ACCOUNTS, make_devnet_genesis
-from genesis.format import GenesisValidator
+from genesis.devnet import DEV_ACCOUNTS
 from node.chain import Chain
-from node.rpc.server import MAX_BATCH, make_app
+from node.rpc.server import MAX_BATCH
+from tests.unit.rpc_harness import call, serving
 
 KEY = DEV_ACCOUNTS[0].private_key
 SENDER = Account.from_key(KEY).address
 TO = Account.from_key(DEV_ACCOUNTS[1].private_key).address
-PROPOSER = bytes.fromhex("11" * 20)
-GENESIS = make_devnet_genesis([GenesisValidator("v0", PROPOSER, bytes(32), bytes(32), 1)])
 
 
 @pytest_asyncio.fixture
 async def rpc(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Chain]]:
-    chain = Chain.open(tmp_path / "data", GENESIS, proposer=PROPOSER)
-    client = TestClient(TestServer(make_app(chain)))
-    await client.start_server()
-    try:
-        yield client, chain
-    finally:
-        await client.close()
-        chain.close()
-
-
-async def call(client: TestClient, method: str, *params: Any) -> dict[str, Any]:
-    response = await client.post(
-        "/", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    )
-    return await response.json()
+    async with serving(tmp_path / "data") as served:
+        yield served
 
 
 def signed(nonce: int, **overrides: Any) -> str:
@@ -144,7 +129,10 @@ async def test_batch_and_notifications(rpc: tuple[TestClient, Chain]) -> None:
             -32602,
         ),
         (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": {"a": 1}}', -32602),
-        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": ["0x0000000000000000000000000000000000000001", "0x99"]}', -32000),
+        (
+            b'{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": ["0x0000000000000000000000000000000000000001", "0x99"]}',
+            -32000,
+        ),
         (b'{"jsonrpc": "2.0", "id": 1, "method": 7, "params": []}', -32600),
     ],
 )

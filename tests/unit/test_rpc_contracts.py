@@ -8,20 +8,17 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from eth_account import Account
 
 from brainchain.state.account import decode_account
 from brainchain.trie.mpt import verify_proof
-from genesis.devnet import DEV_ACCOUNTS, make_devnet_genesis
-from genesis.format import GenesisValidator
+from genesis.devnet import DEV_ACCOUNTS
 from node.chain import Chain
-from node.rpc.server import make_app
+from tests.unit.rpc_harness import call, serving
 
 KEY = DEV_ACCOUNTS[0].private_key
 SENDER = Account.from_key(KEY).address
-PROPOSER = bytes.fromhex("11" * 20)
-GENESIS = make_devnet_genesis([GenesisValidator("v0", PROPOSER, bytes(32), bytes(32), 1)])
 
 # With call data x: SSTORE(0, x), LOG1(topic x). Without: revert with Error("nope").
 RUNTIME = bytes.fromhex(
@@ -43,19 +40,8 @@ TOPIC = "0x" + "ab" * 32
 
 @pytest_asyncio.fixture
 async def rpc(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Chain]]:
-    chain = Chain.open(tmp_path / "data", GENESIS, proposer=PROPOSER)
-    client = TestClient(TestServer(make_app(chain)))
-    await client.start_server()
-    try:
-        yield client, chain
-    finally:
-        await client.close()
-        chain.close()
-
-
-async def call(client: TestClient, method: str, *params: Any) -> dict[str, Any]:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    return await (await client.post("/", json=body)).json()
+    async with serving(tmp_path / "data") as served:
+        yield served
 
 
 async def send(client: TestClient, chain: Chain, nonce: int, **fields: Any) -> dict[str, Any]:
@@ -129,10 +115,14 @@ async def test_deploy_call_revert_logs_and_filters(rpc: tuple[TestClient, Chain]
     proof = (await call(client, "eth_getProof", contract, ["0x0"], "latest"))["result"]
     head = (await call(client, "eth_getBlockByNumber", "latest", False))["result"]
     nodes = [bytes.fromhex(n[2:]) for n in proof["accountProof"]]
-    leaf = verify_proof(bytes.fromhex(head["stateRoot"][2:]), bytes.fromhex(contract[2:]), nodes, secure=True)
+    leaf = verify_proof(
+        bytes.fromhex(head["stateRoot"][2:]), bytes.fromhex(contract[2:]), nodes, secure=True
+    )
     assert decode_account(leaf).storage_root.hex() == proof["storageHash"][2:]
     slot_nodes = [bytes.fromhex(n[2:]) for n in proof["storageProof"][0]["proof"]]
-    value = verify_proof(bytes.fromhex(proof["storageHash"][2:]), bytes(32), slot_nodes, secure=True)
+    value = verify_proof(
+        bytes.fromhex(proof["storageHash"][2:]), bytes(32), slot_nodes, secure=True
+    )
     assert proof["storageProof"][0]["value"] == TOPIC and value[1:] == bytes.fromhex("ab" * 32)
 
     failed = await send(client, chain, 2, to=contract, gas=100_000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from brainchain.crypto.keccak import EMPTY_KECCAK
 from brainchain.state.state import get_account, get_account_optional, get_code
 from vm.access import access_cost, to_address
 from vm.exceptions import OutOfBoundsRead
@@ -141,7 +140,7 @@ def extcodehash(evm: Evm) -> None:
     if account is None or account.is_empty:
         push(evm, 0)
     else:
-        push(evm, int.from_bytes(account.code_hash or EMPTY_KECCAK, "big"))
+        push(evm, int.from_bytes(account.code_hash, "big"))
     evm.pc += 1
 
 
