@@ -1,0 +1,173 @@
+"""Vyper contracts compiled in the test, deployed to a real node and used over JSON-RPC."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_abi import decode, encode
+from eth_account import Account
+
+from brainchain.crypto.keccak import keccak256
+from genesis.devnet import DEV_ACCOUNTS
+from node.cli.client import ClientError, RpcClient
+from tests.node.harness import REPO, NodeProcess, wait_for_receipt
+
+OWNER = Account.from_key(DEV_ACCOUNTS[0].private_key)
+CONTRACTS = REPO / "contracts"
+GWEI = 10**9
+
+
+def compile_vyper(name: str) -> tuple[bytes, list[dict[str, Any]]]:
+    """Bytecode and ABI from the vyper compiler (a dev dependency), run as users run it."""
+    out = subprocess.run(
+        [sys.executable, "-m", "vyper", "-f", "bytecode,abi", str(CONTRACTS / name)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return bytes.fromhex(out[0].removeprefix("0x")), json.loads(out[1])
+
+
+def selector(signature: str) -> bytes:
+    return keccak256(signature.encode())[:4]
+
+
+class Wallet:
+    """Signs with eth-account and sends raw transactions, tracking the nonce."""
+
+    def __init__(self, client: RpcClient) -> None:
+        self.client = client
+        self.nonce = int(client.call("eth_getTransactionCount", OWNER.address, "pending"), 16)
+
+    def send(self, *, to: str | None, data: bytes, gas: int = 1_000_000) -> dict[str, Any]:
+        fields = {
+            "type": 2,
+            "nonce": self.nonce,
+            "maxFeePerGas": 50 * GWEI,
+            "maxPriorityFeePerGas": GWEI,
+            "gas": gas,
+            "value": 0,
+            "chainId": 1337,
+            "data": "0x" + data.hex(),
+        }
+        if to is not None:
+            fields["to"] = to
+        raw = bytes(OWNER.sign_transaction(fields).raw_transaction)
+        tx_hash = self.client.call("eth_sendRawTransaction", "0x" + raw.hex())
+        self.nonce += 1
+        return wait_for_receipt(self.client, tx_hash)
+
+    def call(self, to: str, data: bytes) -> bytes:
+        answer = self.client.call(
+            "eth_call", {"from": OWNER.address, "to": to, "input": "0x" + data.hex()}, "latest"
+        )
+        return bytes.fromhex(answer[2:])
+
+
+@pytest.fixture
+def wallet(node: NodeProcess) -> Wallet:
+    return Wallet(node.client())
+
+
+def deploy(wallet: Wallet, name: str) -> str:
+    bytecode, _ = compile_vyper(name)
+    receipt = wallet.send(to=None, data=bytecode)
+    assert receipt["status"] == "0x1", receipt
+    code = wallet.client.call("eth_getCode", receipt["contractAddress"], "latest")
+    assert len(code) > 2
+    return str(receipt["contractAddress"])
+
+
+def test_storage_events_and_revert_reasons(wallet: Wallet) -> None:
+    store = deploy(wallet, "Store.vy")
+    receipt = wallet.send(to=store, data=selector("store(uint256)") + encode(["uint256"], [42]))
+    assert receipt["status"] == "0x1"
+    assert decode(["uint256"], wallet.call(store, selector("value()"))) == (42,)
+    assert int(wallet.client.call("eth_getStorageAt", store, "0x0", "latest"), 16) == 42
+
+    topic = "0x" + keccak256(b"Stored(address,uint256)").hex()
+    logs = wallet.client.call(
+        "eth_getLogs", {"address": store, "topics": [topic], "fromBlock": "0x0"}
+    )
+    assert len(logs) == 1 and logs[0]["transactionHash"] == receipt["transactionHash"]
+    assert logs[0]["topics"][1] == "0x" + bytes.fromhex(OWNER.address[2:]).rjust(32, b"\0").hex()
+    assert decode(["uint256"], bytes.fromhex(logs[0]["data"][2:])) == (42,)
+    assert receipt["logs"][0]["logIndex"] == "0x0"
+
+    unlucky = selector("store(uint256)") + encode(["uint256"], [13])
+    with pytest.raises(ClientError, match=r"execution reverted: unlucky \(code 3\)"):
+        wallet.call(store, unlucky)
+    with pytest.raises(ClientError, match="execution reverted: unlucky"):
+        wallet.client.call(
+            "eth_estimateGas", {"from": OWNER.address, "to": store, "input": "0x" + unlucky.hex()}
+        )
+    failed = wallet.send(to=store, data=unlucky, gas=100_000)
+    assert failed["status"] == "0x0" and failed["logs"] == []
+    assert decode(["uint256"], wallet.call(store, selector("value()"))) == (42,)
+
+    gas = int(
+        wallet.client.call(
+            "eth_estimateGas",
+            {
+                "from": OWNER.address,
+                "to": store,
+                "input": "0x" + (selector("store(uint256)") + encode(["uint256"], [7])).hex(),
+            },
+        ),
+        16,
+    )
+    assert (
+        wallet.send(to=store, data=selector("store(uint256)") + encode(["uint256"], [7]), gas=gas)[
+            "status"
+        ]
+        == "0x1"
+    )
+
+
+def test_contract_to_contract_calls_and_create2(wallet: Wallet) -> None:
+    template = deploy(wallet, "Store.vy")
+    factory = deploy(wallet, "Factory.vy")
+    salt = bytes(31) + b"\x07"
+    spawned = wallet.send(
+        to=factory,
+        data=selector("spawn(address,bytes32)") + encode(["address", "bytes32"], [template, salt]),
+    )
+    assert spawned["status"] == "0x1"
+    (child,) = decode(["address"], wallet.call(factory, selector("last()")))
+
+    runtime = wallet.client.call("eth_getCode", template, "latest")
+    assert wallet.client.call("eth_getCode", child, "latest") == runtime
+
+    receipt = wallet.send(
+        to=factory,
+        data=selector("store_in(address,uint256)") + encode(["address", "uint256"], [child, 99]),
+    )
+    assert receipt["status"] == "0x1"
+    assert decode(
+        ["uint256"], wallet.call(factory, selector("read(address)") + encode(["address"], [child]))
+    ) == (99,)
+    assert decode(["uint256"], wallet.call(template, selector("value()"))) == (0,)
+    assert receipt["logs"][0]["address"].lower() == child.lower()
+    again = wallet.send(
+        to=factory,
+        data=selector("spawn(address,bytes32)") + encode(["address", "bytes32"], [template, salt]),
+    )
+    # CREATE2 depends on the salt, not the factory's nonce: the same salt collides, a new
+    # salt gives a new address.
+    assert again["status"] == "0x0"
+    other = wallet.send(
+        to=factory,
+        data=selector("spawn(address,bytes32)")
+        + encode(["address", "bytes32"], [template, bytes(32)]),
+    )
+    assert other["status"] == "0x1"
+    assert decode(["address"], wallet.call(factory, selector("last()")))[0] != child
+
+
+def test_contracts_are_example_sources() -> None:
+    assert {p.name for p in Path(CONTRACTS).glob("*.vy")} >= {"Store.vy", "Factory.vy"}
