@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -308,36 +309,65 @@ def tx_send(
     no_wait: bool,
 ) -> None:
     """Sign a transfer (EIP-1559 unless --legacy), send it, and wait for its receipt."""
+
+    fees = Fees(max_fee, priority_fee, legacy, gas_price)
+    _sign_send_wait(
+        RpcClient(rpc),
+        _key(from_key),
+        _address(to),
+        parse_amount(value),
+        bytes.fromhex(payload.removeprefix("0x")),
+        gas,
+        fees,
+        no_wait,
+    )
+
+
+@dataclass(frozen=True)
+class Fees:
+    """Fee options as typed: None means ask the node."""
+
+    max_fee: str | None = None
+    priority_fee: str | None = None
+    legacy: bool = False
+    gas_price: str | None = None
+
+
+def _sign_send_wait(
+    client: RpcClient,
+    key: bytes,
+    to: bytes | None,
+    amount: int,
+    data: bytes,
+    gas: int | None,
+    fees: Fees,
+    no_wait: bool = False,
+) -> dict[str, Any] | None:
+    """Fill nonce, gas and fees from the node, sign, send, and wait for the receipt."""
     from brainchain.crypto.secp256k1 import private_key_to_address
     from brainchain.types.transaction import TX_FEE_MARKET, TX_LEGACY, sign_transaction
 
-    key = _key(from_key)
-    sender = private_key_to_address(key)
-    recipient = _address(to)
-    amount = parse_amount(value)
-    data = bytes.fromhex(payload.removeprefix("0x"))
-    client = RpcClient(rpc)
+    sender = to_checksum_address(private_key_to_address(key))
     chain_id = int(client.call("eth_chainId"), 16)
-    nonce = int(client.call("eth_getTransactionCount", to_checksum_address(sender), "pending"), 16)
+    nonce = int(client.call("eth_getTransactionCount", sender, "pending"), 16)
     if gas is None:
-        call = {
-            "from": to_checksum_address(sender),
-            "to": to_checksum_address(recipient),
-            "value": hex(amount),
-            "input": "0x" + data.hex(),
-        }
+        call = {"from": sender, "value": hex(amount), "input": "0x" + data.hex()}
+        if to is not None:
+            call["to"] = to_checksum_address(to)
         gas = int(client.call("eth_estimateGas", call), 16)
-    if legacy:
-        price = parse_amount(gas_price) if gas_price else int(client.call("eth_gasPrice"), 16)
+    if fees.legacy:
+        price = (
+            parse_amount(fees.gas_price) if fees.gas_price else int(client.call("eth_gasPrice"), 16)
+        )
         fee_cap, tip, tx_type = price, price, TX_LEGACY
     else:
         tip = (
-            parse_amount(priority_fee)
-            if priority_fee
+            parse_amount(fees.priority_fee)
+            if fees.priority_fee
             else int(client.call("eth_maxPriorityFeePerGas"), 16)
         )
         base_fee = int(client.call("eth_getBlockByNumber", "latest", False)["baseFeePerGas"], 16)
-        fee_cap = parse_amount(max_fee) if max_fee else 2 * base_fee + tip
+        fee_cap = parse_amount(fees.max_fee) if fees.max_fee else 2 * base_fee + tip
         tx_type = TX_FEE_MARKET
     signed = sign_transaction(
         private_key=key,
@@ -345,7 +375,7 @@ def tx_send(
         chain_id=chain_id,
         nonce=nonce,
         gas=gas,
-        to=recipient,
+        to=to,
         value=amount,
         data=data,
         max_fee_per_gas=fee_cap,
@@ -354,7 +384,7 @@ def tx_send(
     tx_hash = client.call("eth_sendRawTransaction", "0x" + signed.raw.hex())
     console.print(f"sent {tx_hash}")
     if no_wait:
-        return
+        return None
     deadline = time.monotonic() + RECEIPT_TIMEOUT_S
     while (receipt := client.call("eth_getTransactionReceipt", tx_hash)) is None:
         if time.monotonic() > deadline:
@@ -365,6 +395,56 @@ def tx_send(
         f"block {int(receipt['blockNumber'], 16)}  gas used {int(receipt['gasUsed'], 16)}  "
         f"status {'[green]success[/green]' if ok else '[red]failed[/red]'}"
     )
+    return dict(receipt)
+
+
+# --- contracts ----------------------------------------------------------------------------
+
+
+@cli.group()
+def contract() -> None:
+    """Deploy contracts."""
+
+
+@contract.command("deploy")
+@rpc_option
+@click.option("--from-key", required=True, help="deployer's private key (hex)")
+@click.argument("bytecode_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--abi",
+    "abi_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the contract's ABI JSON, to encode --args for its constructor",
+)
+@click.option("--args", "args", multiple=True, help="constructor argument (repeat, in order)")
+@click.option("--value", default="0", show_default=True, help="amount sent to the constructor")
+@click.option("--gas", type=int, default=None, help="gas limit (default: estimated)")
+@one_line_errors
+def contract_deploy(
+    rpc: str,
+    from_key: str,
+    bytecode_file: Path,
+    abi_file: Path | None,
+    args: tuple[str, ...],
+    value: str,
+    gas: int | None,
+) -> None:
+    """Deploy the hex bytecode in BYTECODE_FILE (solc/vyper output) and print its address."""
+    from node.cli.abi import constructor_arguments
+
+    bytecode = bytes.fromhex(bytecode_file.read_text(encoding="utf-8").strip().removeprefix("0x"))
+    if args and abi_file is None:
+        raise ValueError("--args needs --abi to know the constructor's parameter types")
+    if abi_file is not None:
+        abi = json.loads(abi_file.read_text(encoding="utf-8"))
+        bytecode += constructor_arguments(abi, list(args))
+    receipt = _sign_send_wait(
+        RpcClient(rpc), _key(from_key), None, parse_amount(value), bytecode, gas, Fees()
+    )
+    assert receipt is not None
+    if receipt["status"] != "0x1":
+        raise ValueError(f"deployment failed in block {int(receipt['blockNumber'], 16)}")
+    console.print(f"contract address {receipt['contractAddress']}")
 
 
 if __name__ == "__main__":
