@@ -25,7 +25,7 @@ from brainchain.state.state import (
 )
 from brainchain.types.receipt import Log
 from brainchain.types.transaction import MAX_CODE_SIZE
-from vm.dispatch import DISPATCH
+from vm.dispatch import DISPATCH, STATIC_GAS_TABLE
 from vm.exceptions import (
     AddressCollision,
     ExceptionalHalt,
@@ -190,7 +190,16 @@ def execute_code(message: Message, env: Environment) -> Evm:
 
 
 def run(evm: Evm) -> None:
-    """The opcode loop: bind once, then dispatch on the raw byte until the frame stops."""
-    code, table = evm.code, DISPATCH
+    """The opcode loop: bind once, charge each opcode's constant gas, dispatch on the raw byte.
+
+    spec: cancun/vm/interpreter.py execute_code's loop, with constant gas moved out of the
+    opcodes (an out-of-gas before a stack error halts the frame just the same).
+    """
+    code, table, static_gas = evm.code, DISPATCH, STATIC_GAS_TABLE
     while evm.running:
-        table[code[evm.pc]](evm)
+        op = code[evm.pc]
+        gas_left = evm.gas_left - static_gas[op]
+        if gas_left < 0:
+            raise OutOfGasError(f"out of gas at opcode {op:#04x}")
+        evm.gas_left = gas_left
+        table[op](evm)

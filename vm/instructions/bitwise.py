@@ -2,66 +2,89 @@
 
 from __future__ import annotations
 
+from vm.exceptions import StackUnderflowError
 from vm.frame import Evm
-from vm.gas import GAS_VERY_LOW, charge_gas
-from vm.stack import pop, push
 from vm.words import MASK_256, from_signed, to_signed
 
 WORD_BITS = 256
 
 
 def bitwise_and(evm: Evm) -> None:
-    a, b = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, a & b)
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    a, b = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = a & b  # OPERATION
     evm.pc += 1
 
 
 def bitwise_or(evm: Evm) -> None:
-    a, b = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, a | b)
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    a, b = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = a | b  # OPERATION
     evm.pc += 1
 
 
 def bitwise_xor(evm: Evm) -> None:
-    a, b = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, a ^ b)
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    a, b = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = a ^ b  # OPERATION
     evm.pc += 1
 
 
 def bitwise_not(evm: Evm) -> None:
-    a = pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, MASK_256 ^ a)
+    stack = evm.stack  # STACK
+    if not stack:
+        raise StackUnderflowError("stack underflow")
+    a = stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = MASK_256 ^ a  # OPERATION
     evm.pc += 1
 
 
 def get_byte(evm: Evm) -> None:
-    index, word = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, (word >> (248 - index * 8)) & 0xFF if index < 32 else 0)
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    index, word = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = (word >> (248 - index * 8)) & 0xFF if index < 32 else 0  # OPERATION
     evm.pc += 1
 
 
 def bitwise_shl(evm: Evm) -> None:
-    shift, value = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, (value << shift) & MASK_256 if shift < WORD_BITS else 0)
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    shift, value = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = (value << shift) & MASK_256 if shift < WORD_BITS else 0  # OPERATION
     evm.pc += 1
 
 
 def bitwise_shr(evm: Evm) -> None:
-    shift, value = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, value >> shift if shift < WORD_BITS else 0)
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    shift, value = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = value >> shift if shift < WORD_BITS else 0  # OPERATION
     evm.pc += 1
 
 
 def bitwise_sar(evm: Evm) -> None:
-    shift, value = pop(evm), to_signed(pop(evm))
-    charge_gas(evm, GAS_VERY_LOW)
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    shift, value = stack.pop(), to_signed(stack[-1])
+    # GAS: charged by dispatch (GAS_VERY_LOW)
     # An arithmetic shift by 256 or more leaves only the sign: 0 or all ones.
-    push(evm, from_signed(value >> min(shift, WORD_BITS)))
+    stack[-1] = from_signed(value >> min(shift, WORD_BITS))  # OPERATION
     evm.pc += 1

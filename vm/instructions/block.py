@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from vm.frame import Evm
-from vm.gas import GAS_BASE, GAS_BLOBHASH_OPCODE, GAS_BLOCK_HASH, charge_gas
 from vm.stack import pop, push
 
 BLOCK_HASH_WINDOW = 256
@@ -13,7 +12,7 @@ MIN_BLOB_GASPRICE = 1
 
 def block_hash(evm: Evm) -> None:
     number = pop(evm)
-    charge_gas(evm, GAS_BLOCK_HASH)
+    # GAS: charged by dispatch (GAS_BLOCK_HASH)
     current = evm.env.block.height
     hashes = evm.env.block_hashes
     if current - BLOCK_HASH_WINDOW <= number < current and current - number <= len(hashes):
@@ -24,56 +23,56 @@ def block_hash(evm: Evm) -> None:
 
 
 def coinbase(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, int.from_bytes(evm.env.block.proposer, "big"))
     evm.pc += 1
 
 
 def timestamp(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.env.block.timestamp)
     evm.pc += 1
 
 
 def number(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.env.block.height)
     evm.pc += 1
 
 
 def prev_randao(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, int.from_bytes(evm.env.block.randomness, "big"))
     evm.pc += 1
 
 
 def gas_limit(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.env.block.gas_limit)
     evm.pc += 1
 
 
 def chain_id(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.env.block.chain_id)
     evm.pc += 1
 
 
 def base_fee(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.env.block.base_fee)
     evm.pc += 1
 
 
 def blob_hash(evm: Evm) -> None:
     index = pop(evm)
-    charge_gas(evm, GAS_BLOBHASH_OPCODE)
+    # GAS: charged by dispatch (GAS_BLOBHASH_OPCODE)
     hashes = evm.env.tx.blob_versioned_hashes
     push(evm, int.from_bytes(hashes[index], "big") if index < len(hashes) else 0)
     evm.pc += 1
 
 
 def blob_base_fee(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.env.block.blob_base_fee)
     evm.pc += 1

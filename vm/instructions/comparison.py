@@ -2,49 +2,66 @@
 
 from __future__ import annotations
 
+from vm.exceptions import StackUnderflowError
 from vm.frame import Evm
-from vm.gas import GAS_VERY_LOW, charge_gas
-from vm.stack import pop, push
 from vm.words import to_signed
 
 
 def less_than(evm: Evm) -> None:
-    a, b = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, int(a < b))
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    a, b = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = int(a < b)  # OPERATION
     evm.pc += 1
 
 
 def greater_than(evm: Evm) -> None:
-    a, b = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, int(a > b))
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    a, b = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = int(a > b)  # OPERATION
     evm.pc += 1
 
 
 def signed_less_than(evm: Evm) -> None:
-    a, b = to_signed(pop(evm)), to_signed(pop(evm))
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, int(a < b))
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    a, b = to_signed(stack.pop()), to_signed(stack[-1])
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = int(a < b)  # OPERATION
     evm.pc += 1
 
 
 def signed_greater_than(evm: Evm) -> None:
-    a, b = to_signed(pop(evm)), to_signed(pop(evm))
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, int(a > b))
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    a, b = to_signed(stack.pop()), to_signed(stack[-1])
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = int(a > b)  # OPERATION
     evm.pc += 1
 
 
 def equal(evm: Evm) -> None:
-    a, b = pop(evm), pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, int(a == b))
+    stack = evm.stack  # STACK
+    if len(stack) < 2:
+        raise StackUnderflowError("stack underflow")
+    a, b = stack.pop(), stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = int(a == b)  # OPERATION
     evm.pc += 1
 
 
 def is_zero(evm: Evm) -> None:
-    a = pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
-    push(evm, int(a == 0))
+    stack = evm.stack  # STACK
+    if not stack:
+        raise StackUnderflowError("stack underflow")
+    a = stack[-1]
+    # GAS: charged by dispatch (GAS_VERY_LOW)
+    stack[-1] = int(a == 0)  # OPERATION
     evm.pc += 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from vm.exceptions import InvalidJumpDestError
 from vm.frame import Evm
-from vm.gas import GAS_BASE, GAS_HIGH, GAS_JUMPDEST, GAS_MID, charge_gas
 from vm.stack import pop, push
 
 
@@ -15,7 +14,7 @@ def stop(evm: Evm) -> None:
 
 def jump(evm: Evm) -> None:
     destination = pop(evm)
-    charge_gas(evm, GAS_MID)
+    # GAS: charged by dispatch (GAS_MID)
     if destination not in evm.valid_jump_destinations:
         raise InvalidJumpDestError(f"invalid jump destination {destination}")
     evm.pc = destination
@@ -23,7 +22,7 @@ def jump(evm: Evm) -> None:
 
 def jumpi(evm: Evm) -> None:
     destination, condition = pop(evm), pop(evm)
-    charge_gas(evm, GAS_HIGH)
+    # GAS: charged by dispatch (GAS_HIGH)
     if not condition:
         evm.pc += 1
     elif destination in evm.valid_jump_destinations:
@@ -33,17 +32,17 @@ def jumpi(evm: Evm) -> None:
 
 
 def pc(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.pc)
     evm.pc += 1
 
 
 def gas_left(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.gas_left)
     evm.pc += 1
 
 
 def jumpdest(evm: Evm) -> None:
-    charge_gas(evm, GAS_JUMPDEST)
+    # GAS: charged by dispatch (GAS_JUMPDEST)
     evm.pc += 1

@@ -7,9 +7,7 @@ from vm.access import access_cost, to_address
 from vm.exceptions import OutOfBoundsRead
 from vm.frame import Evm
 from vm.gas import (
-    GAS_BASE,
     GAS_COPY,
-    GAS_FAST_STEP,
     GAS_RETURN_DATA_COPY,
     GAS_VERY_LOW,
     calculate_memory_extend,
@@ -20,7 +18,7 @@ from vm.stack import pop, push
 
 
 def address(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, int.from_bytes(evm.message.current_target, "big"))
     evm.pc += 1
 
@@ -33,32 +31,32 @@ def balance(evm: Evm) -> None:
 
 
 def origin(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, int.from_bytes(evm.env.tx.origin, "big"))
     evm.pc += 1
 
 
 def caller(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, int.from_bytes(evm.message.caller, "big"))
     evm.pc += 1
 
 
 def callvalue(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.message.value)
     evm.pc += 1
 
 
 def calldataload(evm: Evm) -> None:
     start = pop(evm)
-    charge_gas(evm, GAS_VERY_LOW)
+    # GAS: charged by dispatch (GAS_VERY_LOW)
     push(evm, int.from_bytes(buffer_read(evm.message.data, start, 32), "big"))
     evm.pc += 1
 
 
 def calldatasize(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, len(evm.message.data))
     evm.pc += 1
 
@@ -79,7 +77,7 @@ def calldatacopy(evm: Evm) -> None:
 
 
 def codesize(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.code_size)
     evm.pc += 1
 
@@ -89,7 +87,7 @@ def codecopy(evm: Evm) -> None:
 
 
 def gasprice(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, evm.env.tx.gas_price)
     evm.pc += 1
 
@@ -116,7 +114,7 @@ def extcodecopy(evm: Evm) -> None:
 
 
 def returndatasize(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, len(evm.return_data))
     evm.pc += 1
 
@@ -145,6 +143,6 @@ def extcodehash(evm: Evm) -> None:
 
 
 def self_balance(evm: Evm) -> None:
-    charge_gas(evm, GAS_FAST_STEP)
+    # GAS: charged by dispatch (GAS_FAST_STEP)
     push(evm, get_account(evm.env.state, evm.message.current_target).balance)
     evm.pc += 1

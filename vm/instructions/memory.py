@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vm.frame import Evm
-from vm.gas import GAS_BASE, GAS_COPY, GAS_VERY_LOW, calculate_memory_extend, charge_gas
+from vm.gas import GAS_COPY, GAS_VERY_LOW, calculate_memory_extend, charge_gas
 from vm.memory import memory_read_bytes, memory_write
 from vm.stack import pop, push
 
@@ -36,7 +36,7 @@ def mload(evm: Evm) -> None:
 
 
 def msize(evm: Evm) -> None:
-    charge_gas(evm, GAS_BASE)
+    # GAS: charged by dispatch (GAS_BASE)
     push(evm, len(evm.memory))
     evm.pc += 1
 
