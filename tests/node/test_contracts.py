@@ -178,57 +178,21 @@ def test_cli_deploys_with_constructor_arguments(node: NodeProcess, tmp_path: Pat
     (tmp_path / "Counter.bin").write_text("0x" + bytecode.hex())
     (tmp_path / "Counter.abi").write_text(json.dumps(abi))
     owner = "0x000000000000000000000000000000000000bEEF"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "node.cli.main",
-            "contract",
-            "deploy",
-            "--rpc",
-            node.url,
-            "--from-key",
-            "0x" + DEV_ACCOUNTS[1].private_key.hex(),
-            str(tmp_path / "Counter.bin"),
-            "--abi",
-            str(tmp_path / "Counter.abi"),
-            "--args",
-            "41",
-            "--args",
-            owner,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def deploy_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [
+            sys.executable, "-m", "node.cli.main", "contract", "deploy", "--rpc", node.url,
+            "--from-key", "0x" + DEV_ACCOUNTS[1].private_key.hex(), str(tmp_path / "Counter.bin"),
+            "--abi", str(tmp_path / "Counter.abi"), *args,
+        ]  # fmt: skip
+        return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+    result = deploy_cli("--args", "41", "--args", owner)
     assert result.returncode == 0, result.stderr
     address = result.stdout.split("contract address ")[1].split()[0]
     wallet = Wallet(node.client())
     assert decode(["uint256"], wallet.call(address, selector("count()"))) == (41,)
-    assert (
-        decode(["address"], wallet.call(address, selector("owner()")))[0].lower() == owner.lower()
-    )
-    missing = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "node.cli.main",
-            "contract",
-            "deploy",
-            "--rpc",
-            node.url,
-            "--from-key",
-            "0x" + DEV_ACCOUNTS[1].private_key.hex(),
-            str(tmp_path / "Counter.bin"),
-            "--abi",
-            str(tmp_path / "Counter.abi"),
-            "--args",
-            "41",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    owner_word = wallet.call(address, selector("owner()"))
+    assert decode(["address"], owner_word)[0].lower() == owner.lower()
+    missing = deploy_cli("--args", "41")
     assert missing.returncode == 1 and "constructor takes 2 arguments" in missing.stderr
