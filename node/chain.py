@@ -11,6 +11,7 @@ import asyncio
 import statistics
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -123,6 +124,9 @@ class Chain:
         self._head = head
         self._view = self._state_at(head)
         self._working = self._state_at(head)
+        # The head's 256 most recent block hashes, kept as blocks commit (BLOCKHASH).
+        self._recent_hashes: deque[bytes] = deque(maxlen=BLOCK_HASH_WINDOW)
+        self._recent_hashes.extend(self._stored_hashes_upto(head.height))
         self._subscribers: list[asyncio.Queue[Block]] = []
         self.tx_arrived = asyncio.Event()
         # Held while a worker thread builds and writes a block, so close() waits for it.
@@ -398,7 +402,12 @@ class Chain:
         return high
 
     def _block_hashes_upto(self, height: int) -> list[bytes]:
-        """Hashes of the 256 blocks before `height + 1`, oldest first (BLOCKHASH)."""
+        """Hashes of the 256 blocks up to `height`, oldest first (BLOCKHASH)."""
+        if height == self._head.height:
+            return list(self._recent_hashes)
+        return self._stored_hashes_upto(height)
+
+    def _stored_hashes_upto(self, height: int) -> list[bytes]:
         first = max(0, height + 1 - BLOCK_HASH_WINDOW)
         hashes = [self.store.block_hash_at(h) for h in range(first, height + 1)]
         return [h for h in hashes if h is not None]
@@ -447,6 +456,7 @@ class Chain:
 
     def _advance(self, built: BuiltBlock) -> None:
         self._head = built.block
+        self._recent_hashes.append(built.block.hash)
         self._view = self._state_at(built.block)
         self.mempool.remove_committed(built.block.transactions, self._nonce_of)
         for tx, error in built.rejected:

@@ -33,6 +33,7 @@ from brainchain.state.state import (
     get_account_optional,
     get_code,
     set_account,
+    set_account_balance,
 )
 from brainchain.trie.mpt import ordered_trie_root
 from brainchain.types.block import Block, Header
@@ -156,17 +157,16 @@ def run_transaction(
     gas_used = tx.gas - output.gas_left
     gas_refund = min(gas_used // MAX_REFUND_QUOTIENT, output.refund_counter)
     total_gas_used = gas_used - gas_refund
-    payer = get_account(state, tx.sender)
     refund_wei = (output.gas_left + gas_refund) * price
     if refund_wei:
-        set_account(state, tx.sender, _with_balance(payer, payer.balance + refund_wei))
+        set_account_balance(state, tx.sender, get_account(state, tx.sender).balance + refund_wei)
     tip = total_gas_used * (price - env.base_fee)
-    proposer = get_account_optional(state, env.proposer)
     if tip:
-        base = proposer if proposer is not None else Account()
-        set_account(state, env.proposer, _with_balance(base, base.balance + tip))
-    elif proposer is not None and proposer.is_empty:
-        destroy_account(state, env.proposer)
+        set_account_balance(state, env.proposer, get_account(state, env.proposer).balance + tip)
+    else:
+        proposer = get_account_optional(state, env.proposer)
+        if proposer is not None and proposer.is_empty:
+            destroy_account(state, env.proposer)
     for address in sorted(output.accounts_to_delete):
         destroy_account(state, address)
     destroy_touched_empty_accounts(state, output.touched_accounts)
@@ -215,10 +215,6 @@ def prepare_message(tx: Transaction, env: Environment, gas: int) -> Message:
         accessed_addresses=accessed,
         accessed_storage_keys=set(env.tx.access_list_storage_keys),
     )
-
-
-def _with_balance(account: Account, balance: int) -> Account:
-    return Account(account.nonce, balance, account.storage_root, account.code_hash)
 
 
 def next_randomness(parent: Header) -> bytes:

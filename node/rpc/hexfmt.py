@@ -13,7 +13,12 @@ from brainchain.crypto.keccak import keccak256
 from brainchain.encoding import rlp
 from brainchain.types.block import Block
 from brainchain.types.receipt import Receipt
-from brainchain.types.transaction import TX_FEE_MARKET, TX_LEGACY, Transaction
+from brainchain.types.transaction import (
+    TX_FEE_MARKET,
+    TX_LEGACY,
+    Transaction,
+    effective_gas_price,
+)
 from node.rpc.errors import InvalidParams
 from node.store.codec import TxLocation
 
@@ -94,9 +99,8 @@ def format_transaction(
     if tx.tx_type == TX_FEE_MARKET:
         out["maxFeePerGas"] = quantity(tx.max_fee_per_gas)
         out["maxPriorityFeePerGas"] = quantity(tx.max_priority_fee_per_gas)
-        price = tx.max_fee_per_gas
-        if base_fee is not None:
-            price = base_fee + min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee)
+        # Pending: the fee cap; mined: what the sender actually paid per gas.
+        price = tx.max_fee_per_gas if base_fee is None else effective_gas_price(tx, base_fee)
         out["gasPrice"] = quantity(price)
     else:
         out["gasPrice"] = quantity(tx.gas_price)
