@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eth_abi import encode
 
@@ -27,7 +28,7 @@ from brainchain.crypto.keccak import keccak256
 from brainchain.crypto.secp256k1 import private_key_to_address
 from brainchain.state.account import Account
 from brainchain.state.state import State, set_account, set_code, set_storage
-from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
+from brainchain.types.transaction import TX_FEE_MARKET, Transaction, sign_transaction
 from vm.environment import BlockEnvironment
 from vm.instructions.system import compute_contract_address
 from vm.transition import run_transaction
@@ -124,11 +125,9 @@ def run_ours(workload: Workload) -> tuple[int, float]:
         for key, value in storage.items():
             set_storage(state, address, key, value)
     env = BlockEnvironment(CHAIN_ID, 1, 1, bytes(20), GAS_LIMIT, BASE_FEE, bytes(32))
-    nonce = 0
-
-    def send(call: Call) -> int:
-        nonlocal nonce
-        tx = sign_transaction(
+    calls = workload.setup + workload.calls
+    txs = [
+        sign_transaction(
             private_key=KEY,
             tx_type=TX_FEE_MARKET,
             chain_id=CHAIN_ID,
@@ -140,16 +139,20 @@ def run_ours(workload: Workload) -> tuple[int, float]:
             max_fee_per_gas=100,
             max_priority_fee_per_gas=1,
         )
-        nonce += 1
+        for nonce, call in enumerate(calls)
+    ]
+
+    def send(tx: Transaction) -> int:
         result = run_transaction(state, env, tx, 0, [])
         if result.error is not None:
             raise RuntimeError(f"{workload.name}: {result.error}")
         return result.receipt.gas_used
 
-    for call in workload.setup:
-        send(call)
+    setup = len(workload.setup)
+    for tx in txs[:setup]:
+        send(tx)
     start = time.perf_counter()
-    gas = sum(send(call) for call in workload.calls)
+    gas = sum(send(tx) for tx in txs[setup:])
     return gas, time.perf_counter() - start
 
 
@@ -182,33 +185,35 @@ def run_py_evm(workload: Workload) -> tuple[int, float]:
     vm = chain.get_vm()
     header = vm.get_header()  # every transaction is applied against it: per-tx gas in receipts
     builder = vm.get_transaction_builder()
-    nonce = 0
+    calls = workload.setup + workload.calls
+    txs = [
+        builder.new_unsigned_dynamic_fee_transaction(
+            chain_id=CHAIN_ID,
+            nonce=nonce,
+            max_priority_fee_per_gas=1,
+            max_fee_per_gas=100,
+            gas=GAS_LIMIT // 2,
+            to=call.to or b"",
+            value=0,
+            data=call.data,
+            access_list=[],
+        ).as_signed_transaction(key)
+        for nonce, call in enumerate(calls)
+    ]
 
-    def run_all(calls: list[Call]) -> int:
-        nonlocal nonce
+    def run_all(batch: list[Any]) -> int:
         total = 0
-        for call in calls:
-            tx = builder.new_unsigned_dynamic_fee_transaction(
-                chain_id=CHAIN_ID,
-                nonce=nonce,
-                max_priority_fee_per_gas=1,
-                max_fee_per_gas=100,
-                gas=GAS_LIMIT // 2,
-                to=call.to or b"",
-                value=0,
-                data=call.data,
-                access_list=[],
-            ).as_signed_transaction(key)
+        for tx in batch:
             receipt, computation = vm.apply_transaction(header, tx)
             if not computation.is_success:
                 raise RuntimeError(f"py-evm {workload.name}: {computation.error}")
             total += int(receipt.gas_used) - int(header.gas_used)
-            nonce += 1
         return total
 
-    run_all(workload.setup)
+    setup = len(workload.setup)
+    run_all(txs[:setup])
     start = time.perf_counter()
-    gas = run_all(workload.calls)
+    gas = run_all(txs[setup:])
     return gas, time.perf_counter() - start
 
 

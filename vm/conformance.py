@@ -29,6 +29,7 @@ from brainchain.state.account import Account
 from brainchain.state.state import State, set_account, set_code, set_storage, state_root
 from brainchain.types.receipt import logs_hash
 from brainchain.types.transaction import decode_transaction
+from vm.compiler import DEFAULT_HOT_RUN, set_hot_run
 from vm.environment import BlockEnvironment
 from vm.transition import run_transaction
 
@@ -149,8 +150,11 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise CaseTimeout()
 
 
-def run_file(path: str, case_timeout_s: float = 0) -> list[CaseResult]:
+def run_file(
+    path: str, case_timeout_s: float = 0, hot_run: int | None = DEFAULT_HOT_RUN
+) -> list[CaseResult]:
     """Every Cancun case in one fixture file; an unexpected error fails the case, never the run."""
+    set_hot_run(hot_run)
     results = []
     skip_kzg = Path(path).name.startswith(KZG_FIXTURE_PREFIXES)
     for test_name, test in json.loads(Path(path).read_text(encoding="utf-8")).items():
@@ -179,18 +183,27 @@ def fixture_files(root: Path) -> list[str]:
     return [str(root)] if root.is_file() else sorted(str(p) for p in root.rglob("*.json"))
 
 
-def run_all(root: Path, workers: int, case_timeout_s: float = 0) -> Iterator[CaseResult]:
+def run_all(
+    root: Path, workers: int, case_timeout_s: float = 0, hot_run: int | None = DEFAULT_HOT_RUN
+) -> Iterator[CaseResult]:
     files = fixture_files(root)
     if workers <= 1:
         for path in files:
-            yield from run_file(path, case_timeout_s)
+            yield from run_file(path, case_timeout_s, hot_run)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         # Largest files first, so one slow file does not finish last and alone.
         files.sort(key=lambda f: -Path(f).stat().st_size)
-        futures = [pool.submit(run_file, path, case_timeout_s) for path in files]
+        futures = [pool.submit(run_file, path, case_timeout_s, hot_run) for path in files]
         for future in as_completed(futures):
             yield from future.result()
+
+
+def _hot_run(text: str) -> int | None:
+    """`--hot-run`: a count, or `default`, or `never` (argparse reports a ValueError)."""
+    if text == "never":
+        return None
+    return DEFAULT_HOT_RUN if text == "default" else int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--known-failures", type=Path, help="file of case names allowed to fail")
     parser.add_argument(
         "--case-timeout", type=float, default=0, help="seconds per case before it fails (0: none)"
+    )
+    parser.add_argument(
+        "--hot-run",
+        type=_hot_run,
+        default=DEFAULT_HOT_RUN,
+        help="executions before a run is compiled: a count (0: at once), 'default' or 'never'",
     )
     args = parser.parse_args(argv)
     if not args.path.exists():
@@ -212,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     counts: Counter[str] = Counter()
     skip_reasons: Counter[str] = Counter()
     unexpected, now_passing = [], []
-    for result in run_all(args.path, args.workers, args.case_timeout):
+    for result in run_all(args.path, args.workers, args.case_timeout, args.hot_run):
         counts[result.status] += 1
         if result.status == "skipped":
             skip_reasons[result.detail] += 1

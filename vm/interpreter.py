@@ -25,6 +25,7 @@ from brainchain.state.state import (
 )
 from brainchain.types.receipt import Log
 from brainchain.types.transaction import MAX_CODE_SIZE
+from vm.compiler import STOPPED, program_for
 from vm.dispatch import DISPATCH, STATIC_GAS_TABLE
 from vm.exceptions import (
     AddressCollision,
@@ -190,16 +191,36 @@ def execute_code(message: Message, env: Environment) -> Evm:
 
 
 def run(evm: Evm) -> None:
-    """The opcode loop: bind once, charge each opcode's constant gas, dispatch on the raw byte.
+    """The opcode loop: compiled runs where the code is hot, the dispatch table elsewhere.
 
-    spec: cancun/vm/interpreter.py execute_code's loop, with constant gas moved out of the
-    opcodes (an out-of-gas before a stack error halts the frame just the same).
+    spec: cancun/vm/interpreter.py execute_code's loop. Cold code is interpreted opcode by
+    opcode, each opcode's constant gas charged by the loop (an out-of-gas before a stack error
+    halts the frame just the same) up to the start of the next run; a run that has become hot
+    runs as one compiled function (vm/compiler.py).
     """
+    program = program_for(evm.message.code)
+    compiled, starts = program.compiled, program.starts
     code, table, static_gas = evm.code, DISPATCH, STATIC_GAS_TABLE
-    while evm.running:
-        op = code[evm.pc]
-        gas_left = evm.gas_left - static_gas[op]
-        if gas_left < 0:
-            raise OutOfGasError(f"out of gas at opcode {op:#04x}")
-        evm.gas_left = gas_left
-        table[op](evm)
+    pc = evm.pc
+    while True:
+        function = compiled.get(pc)
+        if function is None:
+            if pc == STOPPED:
+                return
+            function = program.warm(pc)
+        if function is not None:
+            pc = function(evm)
+            continue
+        evm.pc = pc
+        while True:
+            op = code[evm.pc]
+            gas_left = evm.gas_left - static_gas[op]
+            if gas_left < 0:
+                raise OutOfGasError(f"out of gas at opcode {op:#04x}")
+            evm.gas_left = gas_left
+            table[op](evm)
+            if not evm.running:
+                return
+            if starts[evm.pc]:
+                break
+        pc = evm.pc
