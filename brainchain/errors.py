@@ -197,3 +197,18 @@ class ExecutionReverted(BrainchainError):
 
 class ExecutionFailed(BrainchainError):
     """A call halted exceptionally (out of gas, invalid opcode, …); the message says which."""
+
+
+# --- consensus ------------------------------------------------------------------------------
+
+
+class InvalidConsensusMessage(BrainchainError):
+    """A proposal, vote or commit certificate that must not be counted."""
+
+
+class InvalidConsensusSignature(InvalidConsensusMessage):
+    """An ed25519 signature that does not verify against the claimed consensus key."""
+
+
+class InvalidCommit(InvalidConsensusMessage):
+    """A commit certificate that does not prove +2/3 of the voting power precommitted a block."""

@@ -1,8 +1,10 @@
 """The chain a node holds: its store, the head, the state view for reads, and the mempool.
 
 Reads (RPC, mempool admission) go through a read-only `State` at the head's root, replaced
-whenever a block commits; block building mutates a separate working `State` in a worker thread,
-so readers never see a half-applied block.
+whenever a block commits. Building a proposal or checking someone else's runs on a scratch
+`State` at the head in a worker thread and stores nothing; only the block consensus decides is
+written, in one atomic batch with its commit certificate, so readers never see a half-applied
+or undecided block.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import statistics
 import threading
-import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from brainchain.errors import (
     ExecutionReverted,
     FeeCapTooLow,
     GasLimitExceeded,
+    InvalidBlock,
     InvalidTransaction,
     OversizeTransaction,
     SenderNotEOA,
@@ -54,6 +57,7 @@ from vm.fees import calculate_base_fee
 from vm.transition import (
     BuiltBlock,
     TransactionResult,
+    apply_block,
     build_block,
     child_environment,
     run_transaction,
@@ -111,6 +115,20 @@ class FeeHistory:
     rewards: list[list[int]]
 
 
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """What the node's networking and consensus report about themselves (brain_nodeStatus)."""
+
+    peers: int
+    round: int
+    step: str
+    validator: int | None  # index in the validator set; None for a node that only follows
+
+
+def _standalone() -> NodeStatus:
+    return NodeStatus(peers=0, round=0, step="propose", validator=None)
+
+
 class Chain:
     """A node's view of the chain; see the module docstring for the threading rule."""
 
@@ -123,12 +141,16 @@ class Chain:
         self.mempool = Mempool()
         self._head = head
         self._view = self._state_at(head)
-        self._working = self._state_at(head)
         # The head's 256 most recent block hashes, kept as blocks commit (BLOCKHASH).
         self._recent_hashes: deque[bytes] = deque(maxlen=BLOCK_HASH_WINDOW)
         self._recent_hashes.extend(self._stored_hashes_upto(head.height))
         self._subscribers: list[asyncio.Queue[Block]] = []
+        # Set by the supervisor once networking and consensus run.
+        self.node_status: Callable[[], NodeStatus] = _standalone
         self.tx_arrived = asyncio.Event()
+        # Transactions submitted here, for the network to gossip (node/consensus_driver.py).
+        self._relay: list[bytes] = []
+        self.relay_ready = asyncio.Event()
         # Held while a worker thread builds and writes a block, so close() waits for it.
         self._writing = threading.Lock()
         self._closed = False
@@ -304,8 +326,11 @@ class Chain:
 
     # --- transactions in ----------------------------------------------------------------------
 
-    def submit_transaction(self, raw: bytes) -> bytes:
+    def submit_transaction(self, raw: bytes, *, relay: bool = True) -> bytes:
         """Check a raw transaction against the head and add it to the mempool; return its hash.
+
+        With `relay`, it is also queued for gossip to the other nodes (off for what gossip
+        brought: pubsub relays that itself).
 
         Raises:
             InvalidTransaction: the subclass naming why it was refused; nothing changes.
@@ -328,7 +353,16 @@ class Chain:
             base_fee=self.next_base_fee(),
         )
         self.tx_arrived.set()
+        if relay:
+            self._relay.append(raw)
+            self.relay_ready.set()
         return tx.hash
+
+    def take_relay(self) -> list[bytes]:
+        """The transactions submitted here since the last call, for gossip."""
+        taken, self._relay = self._relay, []
+        self.relay_ready.clear()
+        return taken
 
     def _simulate(self, call: CallRequest, height: int | None, gas: int) -> TransactionResult:
         """Execute `call` with `gas` on a throwaway copy of the state after block `height`.
@@ -426,33 +460,68 @@ class Chain:
     def has_pending(self) -> bool:
         return len(self.mempool) > 0
 
-    async def produce_block(self) -> Block:
-        """Build the next block from the mempool, persist it atomically, and make it the head."""
-        candidates = self.mempool.select(
+    # --- blocks: built or checked for consensus, then committed -------------------------------
+
+    def select_candidates(self) -> list[Transaction]:
+        """Mempool transactions for the next block, in inclusion order (loop thread)."""
+        return self.mempool.select(
             base_fee=self.next_base_fee(),
             gas_limit=self._head.header.gas_limit,
             nonce_of=self._nonce_of,
         )
-        self.tx_arrived.clear()
-        built = await asyncio.to_thread(self._build_and_store, candidates, int(time.time()))
-        self._advance(built)
-        return built.block
 
-    def _build_and_store(self, candidates: list[Transaction], timestamp: int) -> BuiltBlock:
+    def build_candidate(
+        self, candidates: list[Transaction], *, timestamp: int, last_commit: bytes
+    ) -> BuiltBlock:
+        """Execute candidates into a child of the head, on a scratch state; store nothing.
+
+        Safe in a worker thread: it reads the store and the head it was called with.
+        """
+        head = self._head
+        return build_block(
+            self._state_at(head),
+            head.header,
+            candidates,
+            proposer=self.proposer,
+            timestamp=timestamp,
+            validators_hash=self.validators_hash,
+            last_commit=last_commit,
+            block_hashes=self._block_hashes_upto(head.height),
+        )
+
+    def check_candidate(self, block: Block) -> BuiltBlock:
+        """Execute a proposed child of the head on a scratch state; every root must match.
+
+        Safe in a worker thread.
+
+        Raises:
+            InvalidBlock: the block is not a valid child of the head (the field is named).
+        """
+        head = self._head
+        if block.header.validators_hash != self.validators_hash:
+            raise InvalidBlock("validators_hash: not this chain's validator set")
+        return apply_block(
+            self._state_at(head), head.header, block, self._block_hashes_upto(head.height)
+        )
+
+    async def commit_block(self, built: BuiltBlock, commit: bytes) -> None:
+        """Persist a decided block with its commit certificate, atomically; make it the head.
+
+        Raises:
+            ChainError: the block is not a child of the head, or the chain is closed.
+        """
+        if built.block.header.parent_hash != self._head.hash:
+            raise ChainError(f"block {built.block.height} does not extend the head")
+        await asyncio.to_thread(self._store, built, commit)
+        self._advance(built)
+
+    def _store(self, built: BuiltBlock, commit: bytes) -> None:
         with self._writing:
             if self._closed:
-                raise ChainError("chain closed while a block was being produced")
-            built = build_block(
-                self._working,
-                self._head.header,
-                candidates,
-                proposer=self.proposer,
-                timestamp=timestamp,
-                validators_hash=self.validators_hash,
-                block_hashes=self._block_hashes_upto(self._head.height),
+                raise ChainError("chain closed while a block was being written")
+            self.store.write_block(
+                built.block, built.receipts, built.nodes, built.code, commit=commit
             )
-            self.store.write_block(built.block, built.receipts, built.nodes, built.code)
-            return built
 
     def _advance(self, built: BuiltBlock) -> None:
         self._head = built.block

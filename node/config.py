@@ -23,6 +23,9 @@ DATA_DIR = "data"
 DEFAULT_RPC_HOST = "127.0.0.1"
 DEFAULT_RPC_PORT = 8545
 DEFAULT_BLOCK_INTERVAL_S = 1.0
+DEFAULT_P2P_HOST = "127.0.0.1"
+DEFAULT_P2P_PORT = 26656
+DEFAULT_METRICS_PORT = 26660
 
 
 class ConfigError(ValueError):
@@ -31,11 +34,12 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class NodeKeys:
-    """A validator's three keys (DESIGN.md §4): account, consensus and VRF."""
+    """A validator's three keys (DESIGN.md §4: account, consensus, VRF) and its libp2p identity."""
 
     account_key: bytes = field(repr=False)  # secp256k1
     consensus_key: bytes = field(repr=False)  # ed25519 seed
     vrf_key: bytes = field(repr=False)  # ed25519 seed
+    p2p_key: bytes = field(repr=False)  # ed25519 seed of the libp2p peer id
 
     @property
     def address(self) -> bytes:
@@ -58,7 +62,7 @@ def generate_keys() -> NodeKeys:
             private_key_to_address(account_key)
         except ValueError:  # outside [1, n-1]: astronomically rare, draw again
             continue
-        return NodeKeys(account_key, os.urandom(32), os.urandom(32))
+        return NodeKeys(account_key, os.urandom(32), os.urandom(32), os.urandom(32))
 
 
 def write_keys(keys: NodeKeys, path: Path) -> None:
@@ -67,6 +71,7 @@ def write_keys(keys: NodeKeys, path: Path) -> None:
         "account_key": keys.account_key.hex(),
         "consensus_key": keys.consensus_key.hex(),
         "vrf_key": keys.vrf_key.hex(),
+        "p2p_key": keys.p2p_key.hex(),
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -82,7 +87,7 @@ def load_keys(path: Path) -> NodeKeys:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
         return NodeKeys(
-            *(bytes.fromhex(doc[k]) for k in ("account_key", "consensus_key", "vrf_key"))
+            *(bytes.fromhex(doc[k]) for k in ("account_key", "consensus_key", "vrf_key", "p2p_key"))
         )
     except (OSError, ValueError, KeyError, TypeError):
         raise ConfigError(f"cannot read validator keys from {path}") from None
@@ -97,6 +102,10 @@ class NodeConfig:
     rpc_port: int = DEFAULT_RPC_PORT
     block_interval_s: float = DEFAULT_BLOCK_INTERVAL_S
     empty_blocks: bool = True
+    p2p_host: str = DEFAULT_P2P_HOST
+    p2p_port: int = DEFAULT_P2P_PORT
+    bootstrap: tuple[str, ...] = ()  # peers' libp2p multiaddrs, ending in /p2p/<peer id>
+    metrics_port: int | None = DEFAULT_METRICS_PORT  # Prometheus on rpc_host; None: off
 
     @property
     def data_dir(self) -> Path:
@@ -116,7 +125,15 @@ class NodeConfig:
             "rpc_port": self.rpc_port,
             "block_interval_s": self.block_interval_s,
             "empty_blocks": self.empty_blocks,
+            "p2p_host": self.p2p_host,
+            "p2p_port": self.p2p_port,
+            "bootstrap": list(self.bootstrap),
+            "metrics_port": self.metrics_port,
         }
+
+
+def _optional_port(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def write_config(cfg: NodeConfig) -> None:
@@ -151,20 +168,25 @@ def load_config(home: Path, **overrides: Any) -> NodeConfig:
             rpc_port=int(doc.get("rpc_port", DEFAULT_RPC_PORT)),
             block_interval_s=float(doc.get("block_interval_s", DEFAULT_BLOCK_INTERVAL_S)),
             empty_blocks=bool(doc.get("empty_blocks", True)),
+            p2p_host=str(doc.get("p2p_host", DEFAULT_P2P_HOST)),
+            p2p_port=int(doc.get("p2p_port", DEFAULT_P2P_PORT)),
+            bootstrap=tuple(str(addr) for addr in doc.get("bootstrap", ())),
+            metrics_port=_optional_port(doc.get("metrics_port", DEFAULT_METRICS_PORT)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def write_runtime(home: Path, *, pid: int, rpc: str) -> None:
-    """Record the running node's pid and RPC URL for `devnet status` and friends."""
+def write_runtime(home: Path, *, pid: int, rpc: str, p2p: str, metrics: str | None) -> None:
+    """Record the running node's pid, RPC URL, libp2p address and metrics URL for `devnet`."""
     tmp = home / (RUNTIME_FILE + ".tmp")
-    tmp.write_text(json.dumps({"pid": pid, "rpc": rpc}) + "\n", encoding="utf-8")
+    doc = {"pid": pid, "rpc": rpc, "p2p": p2p, "metrics": metrics}
+    tmp.write_text(json.dumps(doc) + "\n", encoding="utf-8")
     tmp.replace(home / RUNTIME_FILE)
 
 
 def read_runtime(home: Path) -> dict[str, Any] | None:
-    """The running node's {"pid", "rpc"}, or None if it never started or exited cleanly."""
+    """The running node's {"pid", "rpc", "p2p"}, or None if it never started or exited cleanly."""
     try:
         doc = json.loads((Path(home) / RUNTIME_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):

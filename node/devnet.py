@@ -31,7 +31,8 @@ ACCOUNTS_FILE = "accounts.json"
 LOG_FILE = "node.log"
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
-MAX_VALIDATORS_THIS_RELEASE = 1
+DEFAULT_P2P_PORT = 26656
+DEFAULT_METRICS_PORT = 26660
 
 
 class DevnetError(Exception):
@@ -56,16 +57,24 @@ def node_homes(home: Path) -> list[Path]:
 
 
 def create(
-    home: Path, *, validators: int, chain_id: int, rpc_port: int, block_interval_s: float
+    home: Path,
+    *,
+    validators: int,
+    chain_id: int,
+    rpc_port: int,
+    block_interval_s: float,
+    p2p_port: int = DEFAULT_P2P_PORT,
+    metrics_port: int = DEFAULT_METRICS_PORT,
+    empty_blocks: bool = True,
 ) -> None:
-    """Write keys, genesis, configs and accounts.json for a new devnet."""
+    """Write keys, genesis, configs and accounts.json for a new devnet.
+
+    Node i serves RPC on rpc_port + i, libp2p on p2p_port + i and Prometheus metrics on
+    metrics_port + i (a zero base: any free port).
+    Each validator has stake 100, so any 3 of 4 (more than 2/3 of the power) commit blocks.
+    """
     if validators < 1:
         raise DevnetError("a devnet needs at least one validator")
-    if validators > MAX_VALIDATORS_THIS_RELEASE:
-        raise DevnetError(
-            f"--validators {validators}: this release runs a single validator; "
-            "multi-validator BFT consensus lands with the consensus issue"
-        )
     home.mkdir(parents=True, exist_ok=True)
     names = [f"node{i}" for i in range(validators)]
     keys = [generate_keys() for _ in names]
@@ -82,8 +91,16 @@ def create(
         node_home.mkdir(exist_ok=True)
         write_keys(k, node_home / "keys.json")
         write_genesis(genesis, node_home / "genesis.json")
-        port = rpc_port + i if rpc_port else 0
-        write_config(NodeConfig(node_home, rpc_port=port, block_interval_s=block_interval_s))
+        write_config(
+            NodeConfig(
+                node_home,
+                rpc_port=rpc_port + i if rpc_port else 0,
+                p2p_port=p2p_port + i if p2p_port else 0,
+                metrics_port=metrics_port + i if metrics_port else 0,
+                block_interval_s=block_interval_s,
+                empty_blocks=empty_blocks,
+            )
+        )
     accounts = [
         {
             "address": to_checksum_address(a.address),
@@ -116,17 +133,25 @@ def running_pid(node_home: Path) -> int | None:
     return pid if isinstance(pid, int) and _alive(pid) else None
 
 
-def start_node(node_home: Path, timeout_s: float = START_TIMEOUT_S) -> str:
-    """Start one node in the background (own session, log to node.log); return its RPC URL."""
+def start_node(
+    node_home: Path, bootstrap: list[str] | None = None, timeout_s: float = START_TIMEOUT_S
+) -> str:
+    """Start one node in the background (own session, log to node.log); return its RPC URL.
+
+    `bootstrap`: libp2p addresses of running peers for it to dial (the devnet's others).
+    """
     if running_pid(node_home) is not None:
         runtime = read_runtime(node_home)
         assert runtime is not None
         return str(runtime["rpc"])
     (node_home / "node.json").unlink(missing_ok=True)
+    command = [sys.executable, "-m", "node.cli.main", "node", "run", "--home", str(node_home)]
+    for addr in bootstrap or ():
+        command += ["--bootstrap", addr]
     log = open(node_home / LOG_FILE, "ab")  # noqa: SIM115  (handed to the child)
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "node.cli.main", "node", "run", "--home", str(node_home)],
+            command,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -152,6 +177,42 @@ def start_node(node_home: Path, timeout_s: float = START_TIMEOUT_S) -> str:
         time.sleep(0.1)
     proc.kill()
     raise DevnetError(f"{node_home.name} did not start within {timeout_s:.0f}s")
+
+
+def peer_addresses(home: Path, *, besides: Path | None = None) -> list[str]:
+    """libp2p addresses of the devnet's running nodes (other than `besides`)."""
+    addrs = []
+    for node_home in node_homes(home):
+        if node_home == besides or running_pid(node_home) is None:
+            continue
+        runtime = read_runtime(node_home)
+        if runtime is not None and isinstance(runtime.get("p2p"), str):
+            addrs.append(runtime["p2p"])
+    return addrs
+
+
+def start_all(home: Path) -> list[str]:
+    """Start every stopped node, each dialling those already up; their RPC URLs in order."""
+    return [
+        start_node(node_home, peer_addresses(home, besides=node_home))
+        for node_home in node_homes(home)
+    ]
+
+
+def node_home(home: Path, index: int) -> Path:
+    """The home of node `index` (0-based, as devnet status numbers them)."""
+    homes = node_homes(home)
+    if not 0 <= index < len(homes):
+        raise DevnetError(f"no node {index}: the devnet has nodes 0…{len(homes) - 1}")
+    return homes[index]
+
+
+def signal_node(node_home: Path, signum: int) -> None:
+    """Send `signum` to a running node (SIGKILL, SIGSTOP, SIGCONT)."""
+    pid = running_pid(node_home)
+    if pid is None:
+        raise DevnetError(f"{node_home.name} is not running")
+    os.kill(pid, signum)
 
 
 def stop_node(node_home: Path, grace_s: float = STOP_GRACE_S) -> bool:

@@ -1,7 +1,8 @@
-"""One node process: open the chain, start the producer and the RPC server, stop cleanly.
+"""One node process: open the chain, start networking, consensus and RPC, stop cleanly.
 
-Services run in one asyncio.TaskGroup (STYLE §5): one failing cancels the rest; SIGINT and
-SIGTERM cancel the group; the chain (LevelDB) closes last.
+Services run in one asyncio.TaskGroup, each started once the one before it is ready (STYLE §5):
+the trio guest, the libp2p host, consensus, then the RPC server. One failing cancels the rest;
+SIGINT and SIGTERM cancel the group; the chain (LevelDB) closes last.
 """
 
 from __future__ import annotations
@@ -11,18 +12,26 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Awaitable, Callable
 
 from genesis.format import load_genesis
-from node import producer
-from node.chain import Chain
+from node.block_sync import answer_sync
+from node.chain import Chain, NodeStatus
 from node.config import NodeConfig, clear_runtime, load_keys, write_runtime
+from node.consensus_driver import ConsensusDriver
+from node.metrics import NodeMetrics
+from node.metrics import serve as serve_metrics
+from node.p2p.bridge import P2PNode, TrioGuest
+from node.p2p.limits import PROTOCOL_BLOCK_SYNC, TOPIC_PROPOSALS, TOPIC_TXS, TOPIC_VOTES
 from node.rpc import server as rpc
 
 log = logging.getLogger(__name__)
 
+ServeFn = Callable[[asyncio.Event], Awaitable[None]]
+
 
 async def run_node(cfg: NodeConfig) -> None:
-    """Run until SIGINT/SIGTERM; print `rpc=URL` once the RPC server accepts connections.
+    """Run until SIGINT/SIGTERM; print `rpc=URL p2p=ADDR` once the node serves.
 
     Raises:
         GenesisError, ConfigError, ChainError: the home directory cannot be served.
@@ -35,27 +44,80 @@ async def run_node(cfg: NodeConfig) -> None:
     assert main is not None
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, main.cancel)
+
+    async def serve_blocks(peer_id: str, request: bytes) -> bytes:
+        return await asyncio.to_thread(answer_sync, chain, peer_id, request)
+
     try:
         async with asyncio.TaskGroup() as tg:
-            produce_ready = asyncio.Event()
-            tg.create_task(
-                producer.serve(
-                    chain,
-                    interval_s=cfg.block_interval_s,
-                    empty_blocks=cfg.empty_blocks,
-                    ready=produce_ready,
-                )
+            guest = TrioGuest()
+            await _start(tg, guest.serve)
+            p2p = P2PNode(
+                guest,
+                key_seed=keys.p2p_key,
+                listen_host=cfg.p2p_host,
+                listen_port=cfg.p2p_port,
+                bootstrap=cfg.bootstrap,
+                topics=[TOPIC_TXS, TOPIC_PROPOSALS, TOPIC_VOTES],
+                protocols={PROTOCOL_BLOCK_SYNC: serve_blocks},
             )
-            await produce_ready.wait()
+            await _start(tg, p2p.serve)
+            metrics = NodeMetrics()
+            metrics.height.set(chain.head.height)
+            tg.create_task(_count_blocks(chain, metrics))
+            driver = ConsensusDriver(
+                chain,
+                p2p,
+                consensus_key=keys.consensus_key,
+                interval_s=cfg.block_interval_s,
+                empty_blocks=cfg.empty_blocks,
+                metrics=metrics,
+            )
+            await _start(tg, driver.serve)
+            chain.node_status = lambda: NodeStatus(
+                peers=len(p2p.peers()),
+                round=driver.machine.round,
+                step=driver.machine.step.name.lower(),
+                validator=driver.index,
+            )
             rpc_ready, bound = asyncio.Event(), []
             tg.create_task(
                 rpc.serve(chain, host=cfg.rpc_host, port=cfg.rpc_port, ready=rpc_ready, bound=bound)
             )
             await rpc_ready.wait()
+            metrics_url = None
+            if cfg.metrics_port is not None:
+
+                def sample() -> None:
+                    metrics.peers.set(len(p2p.peers()))
+                    metrics.mempool.set(len(chain.mempool))
+
+                metrics_ready, metrics_bound = asyncio.Event(), []
+                tg.create_task(
+                    serve_metrics(
+                        metrics,
+                        sample,
+                        host=cfg.rpc_host,
+                        port=cfg.metrics_port,
+                        ready=metrics_ready,
+                        bound=metrics_bound,
+                    )
+                )
+                await metrics_ready.wait()
+                metrics_url = f"http://{cfg.rpc_host}:{metrics_bound[0]}/metrics"
             url = f"http://{cfg.rpc_host}:{bound[0]}"
-            write_runtime(cfg.home, pid=os.getpid(), rpc=url)
-            print(f"rpc={url} height={chain.head.height}", flush=True)
-            log.info("node ready: chain %d at height %d", chain.chain_id, chain.head.height)
+            p2p_addr = p2p.listen_addrs[0]  # ends in /p2p/<peer id>
+            write_runtime(cfg.home, pid=os.getpid(), rpc=url, p2p=p2p_addr, metrics=metrics_url)
+            print(
+                f"rpc={url} p2p={p2p_addr} metrics={metrics_url} height={chain.head.height}",
+                flush=True,
+            )
+            log.info(
+                "node ready: chain %d at height %d, validator %s",
+                chain.chain_id,
+                chain.head.height,
+                "none" if driver.index is None else driver.index,
+            )
     except asyncio.CancelledError:
         log.info("shutting down")
     finally:
@@ -64,3 +126,20 @@ async def run_node(cfg: NodeConfig) -> None:
                 loop.remove_signal_handler(signum)
         clear_runtime(cfg.home)
         chain.close()
+
+
+async def _count_blocks(chain: Chain, metrics: NodeMetrics) -> None:
+    """Feed every committed block to the metrics."""
+    queue = chain.subscribe()
+    try:
+        while True:
+            metrics.committed(await queue.get())
+    finally:
+        chain.unsubscribe(queue)
+
+
+async def _start(tg: asyncio.TaskGroup, serve: ServeFn) -> None:
+    """Start a service in the group and wait until it says it is ready."""
+    ready = asyncio.Event()
+    tg.create_task(serve(ready))
+    await ready.wait()

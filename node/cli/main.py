@@ -9,9 +9,11 @@ import asyncio
 import functools
 import json
 import logging
+import os
+import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,6 +111,13 @@ def node() -> None:
 @click.option("--rpc-port", type=int, default=None, help="RPC port (0: any free port)")
 @click.option("--block-interval", type=float, default=None, help="seconds between blocks")
 @click.option("--empty-blocks/--no-empty-blocks", default=None, help="produce blocks without txs")
+@click.option("--p2p-port", type=int, default=None, help="libp2p TCP port (0: any free port)")
+@click.option("--metrics-port", type=int, default=None, help="Prometheus port (0: any free port)")
+@click.option(
+    "--bootstrap",
+    multiple=True,
+    help="a peer's libp2p multiaddr, /ip4/…/tcp/…/p2p/<peer id> (repeatable; adds to config)",
+)
 @one_line_errors
 def node_run(
     home: Path,
@@ -116,6 +125,9 @@ def node_run(
     rpc_port: int | None,
     block_interval: float | None,
     empty_blocks: bool | None,
+    p2p_port: int | None,
+    metrics_port: int | None,
+    bootstrap: tuple[str, ...],
 ) -> None:
     """Run one node in the foreground; Ctrl-C stops it cleanly."""
     from node.config import load_config
@@ -127,7 +139,11 @@ def node_run(
         rpc_port=rpc_port,
         block_interval_s=block_interval,
         empty_blocks=empty_blocks,
+        p2p_port=p2p_port,
+        metrics_port=metrics_port,
     )
+    if bootstrap:
+        cfg = replace(cfg, bootstrap=(*cfg.bootstrap, *bootstrap))
     asyncio.run(run_node(cfg))
 
 
@@ -139,17 +155,40 @@ def devnet() -> None:
     """Start, inspect and stop a local network."""
 
 
+home_option = click.option(
+    "--home", type=click.Path(path_type=Path), default=Path("devnet"), show_default=True
+)
+
+
 @devnet.command("up")
 @click.option("--validators", type=int, default=1, show_default=True)
-@click.option("--home", type=click.Path(path_type=Path), default=Path("devnet"), show_default=True)
+@home_option
 @click.option("--chain-id", type=int, default=1337, show_default=True)
 @click.option(
     "--rpc-port", type=int, default=8545, show_default=True, help="first RPC port (0: any)"
 )
+@click.option(
+    "--p2p-port", type=int, default=26656, show_default=True, help="first libp2p port (0: any)"
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=26660,
+    show_default=True,
+    help="first Prometheus port (0: any)",
+)
 @click.option("--block-interval", type=float, default=1.0, show_default=True, help="seconds")
+@click.option("--empty-blocks/--no-empty-blocks", default=True, show_default=True)
 @one_line_errors
 def devnet_up(
-    validators: int, home: Path, chain_id: int, rpc_port: int, block_interval: float
+    validators: int,
+    home: Path,
+    chain_id: int,
+    rpc_port: int,
+    p2p_port: int,
+    metrics_port: int,
+    block_interval: float,
+    empty_blocks: bool,
 ) -> None:
     """Create (first time) and start a local network in the background."""
     from node import devnet as dn
@@ -160,12 +199,18 @@ def devnet_up(
             validators=validators,
             chain_id=chain_id,
             rpc_port=rpc_port,
+            p2p_port=p2p_port,
+            metrics_port=metrics_port,
             block_interval_s=block_interval,
+            empty_blocks=empty_blocks,
         )
         console.print(f"created devnet in {home} (chain id {chain_id})")
-    urls = [dn.start_node(node_home) for node_home in dn.node_homes(home)]
+    with console.status("starting nodes…"):
+        urls = dn.start_all(home)
     for i, url in enumerate(urls):
         console.print(f"node{i} JSON-RPC: [bold]{url}[/bold]")
+    with console.status("waiting for the nodes to peer and commit a block…"):
+        _wait_until_producing(urls)
     accounts = json.loads((home / dn.ACCOUNTS_FILE).read_text(encoding="utf-8"))
     console.print(f"development accounts ({home / dn.ACCOUNTS_FILE}):")
     for account in accounts:
@@ -181,40 +226,64 @@ def devnet_up(
     )
 
 
+PRODUCING_TIMEOUT_S = 60.0
+
+
+def _wait_until_producing(urls: list[str]) -> None:
+    """Return once every node is peered with all others and the chain has moved."""
+    deadline = time.monotonic() + PRODUCING_TIMEOUT_S
+    start: list[int] | None = None
+    while time.monotonic() < deadline:
+        try:
+            status = [RpcClient(url, timeout=3).call("brain_nodeStatus") for url in urls]
+        except ClientError:
+            time.sleep(0.3)
+            continue
+        heights = [int(s["height"], 16) for s in status]
+        start = start or heights
+        peered = all(s["peers"] >= len(urls) - 1 for s in status)
+        if peered and all(h > s for h, s in zip(heights, start, strict=True)):
+            return
+        time.sleep(0.3)
+    raise click.ClickException(
+        f"the nodes did not peer and commit within {PRODUCING_TIMEOUT_S:.0f}s "
+        "(see node.log in each node's home)"
+    )
+
+
 @devnet.command("status")
-@click.option("--home", type=click.Path(path_type=Path), default=Path("devnet"), show_default=True)
+@home_option
 @one_line_errors
 def devnet_status(home: Path) -> None:
-    """Height, peers and pending transactions of each node."""
+    """Per node: height, round, peers, last block hash, pending transactions."""
     from node import devnet as dn
 
     table = Table()
-    for column in ("node", "state", "rpc", "height", "peers", "pending", "queued"):
+    columns = ("node", "state", "rpc", "height", "round", "peers", "last block", "pending")
+    for column in columns:
         table.add_column(column)
     for info in dn.nodes(home):
         if info.pid is None or info.rpc is None:
-            table.add_row(info.name, "stopped", "-", "-", "-", "-", "-")
+            table.add_row(info.name, "stopped", "-", "-", "-", "-", "-", "-")
             continue
         try:
-            client = RpcClient(info.rpc, timeout=3)
-            height = int(client.call("eth_blockNumber"), 16)
-            peers = int(client.call("net_peerCount"), 16)
-            pool = client.call("txpool_status")
+            s = RpcClient(info.rpc, timeout=3).call("brain_nodeStatus")
             row = [
-                str(height),
-                str(peers),
-                str(int(pool["pending"], 16)),
-                str(int(pool["queued"], 16)),
+                str(int(s["height"], 16)),
+                f"{s['round']} {s['step']}",
+                str(s["peers"]),
+                s["hash"][:18] + "…",
+                str(s["pending"]),
             ]
             state = f"running (pid {info.pid})"
         except ClientError:
-            row, state = ["?"] * 4, f"not answering (pid {info.pid})"
+            row, state = ["?"] * 5, f"not answering (pid {info.pid})"
         table.add_row(info.name, state, info.rpc, *row)
     console.print(table)
 
 
 @devnet.command("down")
-@click.option("--home", type=click.Path(path_type=Path), default=Path("devnet"), show_default=True)
+@home_option
 @one_line_errors
 def devnet_down(home: Path) -> None:
     """Stop every node of the devnet (data is kept; `devnet up` starts them again)."""
@@ -223,6 +292,64 @@ def devnet_down(home: Path) -> None:
     for node_home in dn.node_homes(home):
         stopped = dn.stop_node(node_home)
         console.print(f"{node_home.name}: {'stopped' if stopped else 'was not running'}")
+
+
+@devnet.command("start")
+@click.argument("index", type=int)
+@home_option
+@one_line_errors
+def devnet_start(index: int, home: Path) -> None:
+    """Start node INDEX (it dials the running nodes and catches up by block sync)."""
+    from node import devnet as dn
+
+    node_home = dn.node_home(home, index)
+    url = dn.start_node(node_home, dn.peer_addresses(home, besides=node_home))
+    console.print(f"{node_home.name} JSON-RPC: {url}")
+
+
+@devnet.command("stop")
+@click.argument("index", type=int)
+@home_option
+@one_line_errors
+def devnet_stop(index: int, home: Path) -> None:
+    """Stop node INDEX cleanly (SIGTERM)."""
+    from node import devnet as dn
+
+    node_home = dn.node_home(home, index)
+    console.print(f"{node_home.name}: {'stopped' if dn.stop_node(node_home) else 'not running'}")
+
+
+def _signal_command(name: str, signum: int, doc: str) -> None:
+    @devnet.command(name, help=doc)
+    @click.argument("index", type=int)
+    @home_option
+    @one_line_errors
+    def command(index: int, home: Path) -> None:
+        from node import devnet as dn
+
+        node_home = dn.node_home(home, index)
+        dn.signal_node(node_home, signum)
+        console.print(f"{node_home.name}: {name}")
+
+
+_signal_command("kill", signal.SIGKILL, "Kill node INDEX at once (kill -9), as a crash would.")
+_signal_command("pause", signal.SIGSTOP, "Freeze node INDEX (SIGSTOP) without closing anything.")
+_signal_command("resume", signal.SIGCONT, "Thaw a paused node INDEX (SIGCONT).")
+
+
+@devnet.command("logs")
+@click.argument("index", type=int)
+@home_option
+@click.option("-n", "lines", type=int, default=40, show_default=True)
+@click.option("-f", "follow", is_flag=True, help="keep printing new lines")
+@one_line_errors
+def devnet_logs(index: int, home: Path, lines: int, follow: bool) -> None:
+    """Print the end of node INDEX's log."""
+    from node import devnet as dn
+
+    path = dn.node_home(home, index) / dn.LOG_FILE
+    command = ["tail", "-n", str(lines), *(["-f"] if follow else []), str(path)]
+    os.execvp(command[0], command)
 
 
 # --- talking to a node --------------------------------------------------------------------

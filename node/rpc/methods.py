@@ -97,7 +97,25 @@ def net_version(chain: Chain, params: list[Any]) -> str:
 
 def net_peer_count(chain: Chain, params: list[Any]) -> str:
     _params(params, 0)
-    return quantity(0)  # a single validator has no peers; the p2p layer lands with consensus
+    return quantity(chain.node_status().peers)
+
+
+def brain_node_status(chain: Chain, params: list[Any]) -> dict[str, Any]:
+    """This node's head, consensus round and step, peers and pending transactions."""
+    _params(params, 0)
+    status = chain.node_status()
+    pending, queued = chain.pool_counts()
+    head = chain.head
+    return {
+        "height": quantity(head.height),
+        "hash": "0x" + head.hash.hex(),
+        "round": status.round,
+        "step": status.step,
+        "peers": status.peers,
+        "validator": status.validator,
+        "pending": pending,
+        "queued": queued,
+    }
 
 
 def net_listening(chain: Chain, params: list[Any]) -> bool:
@@ -397,6 +415,7 @@ METHODS: dict[str, Handler] = {
     "web3_clientVersion": web3_client_version,
     "net_version": net_version,
     "net_peerCount": net_peer_count,
+    "brain_nodeStatus": brain_node_status,
     "net_listening": net_listening,
     "eth_chainId": eth_chain_id,
     "eth_blockNumber": eth_block_number,

@@ -10,7 +10,6 @@ import asyncio
 import functools
 import json
 import logging
-import os
 from typing import Any
 
 from aiohttp import web
@@ -28,12 +27,12 @@ from node.rpc.errors import (
 )
 from node.rpc.logs import FilterRegistry
 from node.rpc.methods import FILTER_METHODS, METHODS, FilterHandler, Handler
+from node.site import serve_app
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH = 1000
-SHUTDOWN_TIMEOUT_S = 5.0
 CHAIN_KEY: web.AppKey[Chain] = web.AppKey("chain", Chain)
 METHODS_KEY: web.AppKey[dict[str, Handler]] = web.AppKey("methods", dict)
 
@@ -124,19 +123,6 @@ async def serve(
     chain: Chain, *, host: str, port: int, ready: asyncio.Event, bound: list[int]
 ) -> None:
     """Serve until cancelled; append the bound port to `bound`, then set `ready`."""
-    runner = web.AppRunner(make_app(chain), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError as exc:  # e.g. the port is taken: say so in one line
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            raise OSError(exc.errno, f"cannot serve JSON-RPC on {host}:{port}: {reason}") from exc
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        bound.append(sockets[0].getsockname()[1] if sockets else port)
-        ready.set()
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    await serve_app(
+        make_app(chain), what="JSON-RPC", host=host, port=port, ready=ready, bound=bound
+    )

@@ -24,6 +24,7 @@ from node.store.codec import (
     encode_location,
     encode_receipts,
 )
+from node.store.wal import Wal
 
 T = TypeVar("T")
 BLOCK_CACHE_SIZE = 256
@@ -51,6 +52,7 @@ class Store:
         self._db = plyvel.DB(str(path), create_if_missing=True)
         self.nodes = PrefixedReader(self._db, schema.TRIE_NODE)
         self.code = PrefixedReader(self._db, schema.CODE)
+        self.wal = Wal(self._db)
         self._blocks: LRU[Block] = LRU(BLOCK_CACHE_SIZE)
         self._receipts: LRU[tuple[Receipt, ...]] = LRU(RECEIPTS_CACHE_SIZE)
 
@@ -90,6 +92,10 @@ class Store:
             self._receipts.put(block_hash, receipts)
         return receipts
 
+    def commit_at(self, height: int) -> bytes | None:
+        """The encoded commit certificate this node holds for the block at `height`."""
+        return self._db.get(schema.commit_key(height))
+
     def tx_location(self, tx_hash: bytes) -> TxLocation | None:
         data = self._db.get(schema.TX_INDEX + tx_hash)
         return None if data is None else decode_location(data)
@@ -103,9 +109,14 @@ class Store:
         nodes: dict[bytes, bytes],
         code: dict[bytes, bytes],
         *,
+        commit: bytes = b"",
         genesis: bool = False,
     ) -> None:
-        """Persist a committed block and everything it changed, atomically and durably."""
+        """Persist a committed block and everything it changed, atomically and durably.
+
+        `commit` is the encoded certificate that decided it; the block's WAL entries go in the
+        same batch, as the height is over.
+        """
         block_hash = block.hash
         with self._db.write_batch(sync=True) as batch:
             for node_hash, node in nodes.items():
@@ -119,6 +130,9 @@ class Store:
                 batch.put(schema.TX_INDEX + tx.hash, encode_location(location))
             batch.put(schema.canonical_key(block.height), block_hash)
             batch.put(schema.HEAD_KEY, block_hash)
+            if commit:
+                batch.put(schema.commit_key(block.height), commit)
+            self.wal.prune(batch, block.height)
             if genesis:
                 batch.put(schema.GENESIS_KEY, block_hash)
         self._blocks.put(block_hash, block)

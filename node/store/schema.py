@@ -8,6 +8,9 @@
 | b"T" + tx hash               | msgpack [block hash, height, index]            |
 | b"N" + node hash             | trie node (state and storage tries)            |
 | b"C" + code hash             | contract code                                  |
+| b"K" + height (8 bytes, BE)  | the commit certificate this node saw for it    |
+| b"W" + height + seq (4, BE)  | consensus WAL: our own signed votes/proposals  |
+| b"P" + height + block hash   | blocks we proposed or precommitted, by the WAL |
 | b"M" + name                  | metadata: head hash, genesis hash              |
 """
 
@@ -22,6 +25,10 @@ TX_INDEX = b"T"
 TRIE_NODE = b"N"
 CODE = b"C"
 META = b"M"
+COMMIT = b"K"
+WAL = b"W"
+WAL_BLOCK = b"P"
+WAL_SEQ_BYTES = 4
 
 HEAD_KEY = META + b"head"
 GENESIS_KEY = META + b"genesis"
@@ -29,3 +36,15 @@ GENESIS_KEY = META + b"genesis"
 
 def canonical_key(height: int) -> bytes:
     return CANONICAL + height.to_bytes(HEIGHT_BYTES, "big")
+
+
+def commit_key(height: int) -> bytes:
+    return COMMIT + height.to_bytes(HEIGHT_BYTES, "big")
+
+
+def wal_key(height: int, seq: int) -> bytes:
+    return WAL + height.to_bytes(HEIGHT_BYTES, "big") + seq.to_bytes(WAL_SEQ_BYTES, "big")
+
+
+def wal_block_key(height: int, block_hash: bytes) -> bytes:
+    return WAL_BLOCK + height.to_bytes(HEIGHT_BYTES, "big") + block_hash

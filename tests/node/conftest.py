@@ -14,7 +14,15 @@ from tests.node.harness import NodeProcess
 @pytest.fixture
 def node_home(tmp_path: Path) -> Path:
     """A fresh single-validator home (keys, genesis with the dev accounts, config)."""
-    devnet.create(tmp_path / "net", validators=1, chain_id=1337, rpc_port=0, block_interval_s=0.2)
+    devnet.create(
+        tmp_path / "net",
+        validators=1,
+        chain_id=1337,
+        rpc_port=0,
+        p2p_port=0,
+        metrics_port=0,
+        block_interval_s=0.2,
+    )
     return tmp_path / "net" / "node0"
 
 

@@ -26,13 +26,15 @@ class NodeProcess:
         self.extra_args = extra_args
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.p2p = ""  # libp2p address, /ip4/127.0.0.1/tcp/<port>/p2p/<peer id>
+        self.metrics = ""  # Prometheus URL
 
     @property
     def log_path(self) -> Path:
         return self.home / "test-node.log"
 
-    def start(self) -> RpcClient:
-        """Start the node and wait until it reports its RPC URL."""
+    def start(self, *bootstrap: str) -> RpcClient:
+        """Start the node (dialling `bootstrap` peers) and wait until it reports its RPC URL."""
         (self.home / "node.json").unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
@@ -46,7 +48,12 @@ class NodeProcess:
                     str(self.home),
                     "--rpc-port",
                     "0",
+                    "--p2p-port",
+                    "0",
+                    "--metrics-port",
+                    "0",
                     *self.extra_args,
+                    *(arg for addr in bootstrap for arg in ("--bootstrap", addr)),
                 ],
                 cwd=REPO,
                 stdin=subprocess.DEVNULL,
@@ -57,7 +64,8 @@ class NodeProcess:
         while time.monotonic() < deadline:
             runtime = read_runtime(self.home)
             if runtime is not None and runtime.get("pid") == self.proc.pid:
-                self.url = str(runtime["rpc"])
+                self.url, self.p2p = str(runtime["rpc"]), str(runtime["p2p"])
+                self.metrics = str(runtime["metrics"])
                 return RpcClient(self.url)
             if self.proc.poll() is not None:
                 raise RuntimeError(f"node exited with {self.proc.returncode}:\n{self.log()}")
@@ -67,6 +75,13 @@ class NodeProcess:
 
     def client(self) -> RpcClient:
         return RpcClient(self.url)
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, signum: int) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signum)
 
     def kill(self) -> None:
         """kill -9: no cleanup, no flush, like a power cut for the process."""
@@ -101,3 +116,39 @@ def wait_for_receipt(client: RpcClient, tx_hash: str, timeout_s: float = 30.0) -
             return receipt  # type: ignore[no-any-return]
         time.sleep(0.05)
     raise TimeoutError(f"no receipt for {tx_hash} in {timeout_s}s")
+
+
+class Network:
+    """Several validator processes of one devnet; each starts dialling those already up."""
+
+    def __init__(self, homes: list[Path]) -> None:
+        self.nodes = [NodeProcess(home) for home in homes]
+
+    def start(self, index: int) -> RpcClient:
+        peers = [n.p2p for n in self.nodes if n.running() and n is not self.nodes[index]]
+        return self.nodes[index].start(*peers)
+
+    def clients(self) -> list[RpcClient]:
+        return [n.client() for n in self.nodes if n.running()]
+
+    def stop_all(self) -> str:
+        """Stop every node; their logs, for a failing test's output."""
+        logs = []
+        for i, n in enumerate(self.nodes):
+            code = n.stop()
+            logs.append(f"--- node{i} log (exit {code}) ---\n{n.log()}")
+        return "\n".join(logs)
+
+
+def height(client: RpcClient) -> int:
+    return int(client.call("eth_blockNumber"), 16)
+
+
+def wait_for_height(clients: list[RpcClient], target: int, timeout_s: float = 60.0) -> None:
+    """Wait until every client's head is at least `target`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all(height(c) >= target for c in clients):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"not all nodes reached height {target}: {[height(c) for c in clients]}")

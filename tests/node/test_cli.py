@@ -39,6 +39,10 @@ def test_devnet_lifecycle_and_transfers(tmp_path: Path) -> None:
         str(home),
         "--rpc-port",
         "0",
+        "--p2p-port",
+        "0",
+        "--metrics-port",
+        "0",
         "--block-interval",
         "0.2",
     )
@@ -93,12 +97,38 @@ def test_devnet_lifecycle_and_transfers(tmp_path: Path) -> None:
         brainchain("devnet", "down", "--home", str(home))
 
 
+def test_four_validator_devnet_node_commands(tmp_path: Path) -> None:
+    home = str(tmp_path / "four")
+    up = brainchain(
+        "devnet", "up", "--validators", "4", "--home", home,
+        "--rpc-port", "0", "--p2p-port", "0", "--metrics-port", "0", "--block-interval", "0.2",
+    )  # fmt: skip
+    try:
+        assert up.stdout.count("JSON-RPC") == 4
+        table = brainchain("devnet", "status", "--home", home).stdout
+        assert table.count("running") == 4
+        assert "kill" in brainchain("devnet", "kill", "1", "--home", home).stdout
+        assert "pause" in brainchain("devnet", "pause", "2", "--home", home).stdout
+        assert "resume" in brainchain("devnet", "resume", "2", "--home", home).stdout
+        assert "stopped" in brainchain("devnet", "stop", "3", "--home", home).stdout
+        table = brainchain("devnet", "status", "--home", home).stdout
+        assert table.count("running") == 2 and table.count("stopped") == 2
+        brainchain("devnet", "start", "1", "--home", home)
+        brainchain("devnet", "start", "3", "--home", home)
+        assert brainchain("devnet", "status", "--home", home).stdout.count("running") == 4
+        assert "node ready" in brainchain("devnet", "logs", "0", "--home", home).stdout
+        missing = brainchain("devnet", "kill", "7", "--home", home, check=False)
+        assert missing.returncode != 0 and "no node 7" in missing.stderr
+    finally:
+        brainchain("devnet", "down", "--home", home)
+
+
 def test_errors_are_one_readable_line(tmp_path: Path) -> None:
     cases = [
         ("balance", "0x1234", "--rpc", "http://127.0.0.1:9"),
         ("balance", ADDR1, "--rpc", "http://127.0.0.1:9"),
         ("devnet", "status", "--home", str(tmp_path / "nothing")),
-        ("devnet", "up", "--validators", "4", "--home", str(tmp_path / "four"), "--rpc-port", "0"),
+        ("devnet", "up", "--validators", "0", "--home", str(tmp_path / "none"), "--rpc-port", "0"),
         ("tx", "send", "--rpc", "http://127.0.0.1:9", "--from-key", "0x12", "--to", ADDR1),
         ("node", "run", "--home", str(tmp_path / "missing")),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from eth_account import Account
 
 from genesis.devnet import DEV_ACCOUNTS
@@ -100,3 +102,22 @@ def test_node_stops_cleanly_on_sigterm_and_resumes(node: NodeProcess) -> None:
     client = node.start()
     assert client.call("eth_getTransactionReceipt", receipt["transactionHash"]) == receipt
     assert int(client.call("eth_getBalance", RECIPIENT, "latest"), 16) == 7
+
+
+def test_without_empty_blocks_a_height_waits_for_a_transaction(node_home) -> None:  # type: ignore[no-untyped-def]
+    node = NodeProcess(node_home, "--no-empty-blocks", "--block-interval", "0.05")
+    client = node.start()
+    try:
+        time.sleep(1.0)
+        assert int(client.call("eth_blockNumber"), 16) == 0  # nothing to include: no block
+        raw = SENDER.sign_transaction(
+            {"nonce": 0, "gasPrice": 5 * GWEI, "gas": 21_000, "to": RECIPIENT, "value": 1,
+             "chainId": 1337}
+        ).raw_transaction
+        receipt = wait_for_receipt(client, client.call("eth_sendRawTransaction", "0x" + raw.hex()))
+        assert int(receipt["blockNumber"], 16) == 1
+        time.sleep(1.0)
+        assert int(client.call("eth_blockNumber"), 16) == 1  # and none after it
+    finally:
+        node.stop()
+        print(f"--- node log ---\n{node.log()}")

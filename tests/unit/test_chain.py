@@ -19,6 +19,7 @@ from brainchain.errors import (
 from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
 from genesis.format import Genesis, GenesisValidator
 from node.chain import CallRequest, Chain, ChainError
+from tests.unit.blocks import commit_next_block
 
 GWEI = 10**9
 KEY = bytes([7]) * 32
@@ -76,7 +77,7 @@ async def test_submitted_transfer_is_committed_and_survives_reopen(tmp_path: Pat
     tx_hash = chain.submit_transaction(raw_transfer(0, 5))
     assert chain.transaction(tx_hash)[1] is None  # pending
     assert chain.pending_nonce(SENDER) == 1
-    block = await chain.produce_block()
+    block = await commit_next_block(chain)
     assert [tx.hash for tx in block.transactions] == [tx_hash]
     receipt, tx, location = chain.receipt(tx_hash)
     assert receipt.succeeded and location.height == 1 and tx.hash == tx_hash
@@ -112,7 +113,7 @@ def test_bad_transactions_are_refused_and_change_nothing(
 @pytest.mark.asyncio
 async def test_nonce_too_low_after_commit(chain: Chain) -> None:
     chain.submit_transaction(raw_transfer(0))
-    await chain.produce_block()
+    await commit_next_block(chain)
     with pytest.raises(NonceTooLow):
         chain.submit_transaction(raw_transfer(0, value=2))
 
@@ -122,7 +123,7 @@ async def test_fee_history_and_subscribers(chain: Chain) -> None:
     queue = chain.subscribe()
     for nonce in range(3):
         chain.submit_transaction(raw_transfer(nonce))
-        await chain.produce_block()
+        await commit_next_block(chain)
     assert [(await asyncio.wait_for(queue.get(), 1)).height for _ in range(3)] == [1, 2, 3]
     history = chain.fee_history(2, chain.head.height, [50.0])
     assert history.oldest_block == 2
@@ -135,43 +136,3 @@ async def test_fee_history_and_subscribers(chain: Chain) -> None:
     )
 
 
-@pytest.mark.asyncio
-async def test_producer_waits_for_transactions_without_empty_blocks(chain: Chain) -> None:
-    from node import producer
-
-    ready = asyncio.Event()
-    task = asyncio.create_task(
-        producer.serve(chain, interval_s=0.02, empty_blocks=False, ready=ready)
-    )
-    try:
-        await ready.wait()
-        await asyncio.sleep(0.2)
-        assert chain.head.height == 0  # nothing to include: no block
-        queue = chain.subscribe()
-        chain.submit_transaction(raw_transfer(0))
-        block = await asyncio.wait_for(queue.get(), 5)
-        assert block.height == 1 and len(block.transactions) == 1
-        await asyncio.sleep(0.2)
-        assert chain.head.height == 1
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-
-@pytest.mark.asyncio
-async def test_producer_makes_empty_blocks_on_its_interval(chain: Chain) -> None:
-    from node import producer
-
-    ready = asyncio.Event()
-    task = asyncio.create_task(
-        producer.serve(chain, interval_s=0.02, empty_blocks=True, ready=ready)
-    )
-    try:
-        queue = chain.subscribe()
-        heights = [(await asyncio.wait_for(queue.get(), 5)).height for _ in range(3)]
-        assert heights == [1, 2, 3]
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task

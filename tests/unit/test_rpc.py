@@ -15,6 +15,7 @@ from eth_account import Account
 from genesis.devnet import DEV_ACCOUNTS
 from node.chain import Chain
 from node.rpc.server import MAX_BATCH
+from tests.unit.blocks import commit_next_block
 from tests.unit.rpc_harness import call, serving
 
 KEY = DEV_ACCOUNTS[0].private_key
@@ -73,7 +74,7 @@ async def test_send_mine_and_read_back(rpc: tuple[TestClient, Chain]) -> None:
     assert pending["blockNumber"] is None and pending["from"] == SENDER
     assert (await call(client, "eth_getTransactionCount", SENDER, "pending"))["result"] == "0x1"
     assert (await call(client, "eth_getTransactionCount", SENDER, "latest"))["result"] == "0x0"
-    await chain.produce_block()
+    await commit_next_block(chain)
     receipt = (await call(client, "eth_getTransactionReceipt", tx_hash))["result"]
     assert (
         receipt["status"] == "0x1"
@@ -176,7 +177,7 @@ async def test_pool_rejections(rpc: tuple[TestClient, Chain]) -> None:
     assert again["code"] == -32003 and "already known" in again["message"]
     cheap = (await call(client, "eth_sendRawTransaction", signed(0, value=2)))["error"]
     assert cheap["code"] == -32003 and "underpriced" in cheap["message"]
-    await chain.produce_block()
+    await commit_next_block(chain)
     low = (await call(client, "eth_sendRawTransaction", signed(0, value=3)))["error"]
     assert low["code"] == -32000 and "nonce too low" in low["message"]
 

@@ -15,6 +15,7 @@ from brainchain.state.account import decode_account
 from brainchain.trie.mpt import verify_proof
 from genesis.devnet import DEV_ACCOUNTS
 from node.chain import Chain
+from tests.unit.blocks import commit_next_block
 from tests.unit.rpc_harness import call, serving
 
 KEY = DEV_ACCOUNTS[0].private_key
@@ -57,7 +58,7 @@ async def send(client: TestClient, chain: Chain, nonce: int, **fields: Any) -> d
     }
     raw = "0x" + bytes(Account.sign_transaction(tx, KEY).raw_transaction).hex()
     tx_hash = (await call(client, "eth_sendRawTransaction", raw))["result"]
-    await chain.produce_block()
+    await commit_next_block(chain)
     return (await call(client, "eth_getTransactionReceipt", tx_hash))["result"]
 
 

@@ -1,0 +1,1 @@
+"""A deterministic, seeded network simulator that drives the consensus machines (STYLE.md §4)."""

@@ -1,0 +1,524 @@
+"""The consensus state machine's I/O in a node: network and timers in, WAL, gossip and commits out.
+
+The machine (brainchain/consensus/machine.py) is sans-I/O (STYLE §4). Here:
+- gossip becomes events once checked: votes and proposals are decoded and their ed25519
+  signatures verified; a proposal's block is executed on a scratch state in a worker thread to
+  judge valid(v) (Tendermint Alg. 1 L22); timers deliver `TimeoutFired`; a built block
+  delivers `ValueReady`; a block fetched by sync delivers `DecidedBySync` once committed.
+- actions become effects in order: `WalAppend` is written with fsync before anything after it
+  runs (so no vote leaves the node unlogged), `Broadcast` gossips, `ScheduleTimeout` sets a
+  loop timer, `RequestValue` builds from the mempool once the block interval has passed,
+  `Decide` commits the block with its certificate in one atomic batch.
+- gossip is best effort, so every second the node re-sends what it signed this height, and
+  relays everything it holds when its height has not moved; block sync covers the rest.
+
+One task (`_run`) owns the machine and every commit; the others only feed its queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from brainchain.consensus.actions import (
+    Action,
+    Broadcast,
+    Decide,
+    Evidence,
+    RequestValue,
+    ScheduleTimeout,
+    WalAppend,
+)
+from brainchain.consensus.events import (
+    DecidedBySync,
+    Event,
+    ProposalReceived,
+    Start,
+    TimeoutFired,
+    ValueReady,
+    VoteReceived,
+)
+from brainchain.consensus.machine import Machine
+from brainchain.consensus.timeouts import TimeoutConfig, TimeoutKind
+from brainchain.consensus.validators import ValidatorSet
+from brainchain.crypto.ed25519 import ConsensusKey
+from brainchain.errors import (
+    BrainchainError,
+    InvalidBlock,
+    InvalidConsensusMessage,
+    InvalidTransaction,
+)
+from brainchain.types.block import Block, decode_block
+from brainchain.types.commit import decode_commit, verify_commit
+from brainchain.types.vote import (
+    ConsensusMessage,
+    Proposal,
+    Vote,
+    VoteKind,
+    decode_vote,
+    verify_message,
+)
+from genesis.format import GenesisValidator
+from node.block_sync import check_synced
+from node.chain import Chain, ChainError
+from node.metrics import NodeMetrics
+from node.p2p import P2PError
+from node.p2p.gossip import Gossip, pack_batches, unpack_batch
+from node.p2p.limits import (
+    PROTOCOL_BLOCK_SYNC,
+    TOPIC_PROPOSALS,
+    TOPIC_TXS,
+    TOPIC_VOTES,
+    gossip_limit,
+)
+from node.p2p.wire import (
+    MAX_SYNC_BLOCKS,
+    ProposalMessage,
+    SyncedBlock,
+    SyncRequest,
+    decode_proposal_message,
+    decode_sync_response,
+    encode_votes,
+)
+from vm.transition import BuiltBlock
+
+log = logging.getLogger(__name__)
+
+REBROADCAST_S = 1.0  # re-send our own messages of the height this often
+SYNC_POLL_S = 1.0  # ask peers for blocks after our head this often
+SYNC_REQUEST_TIMEOUT_S = 10.0
+MAX_FUTURE_S = 10  # a proposed block's timestamp may run this far ahead of our clock
+TX_RELAY_DELAY_S = 0.02  # collect transactions this long into one gossip batch
+MAX_EARLY_PROPOSALS = 16  # proposals for the height after next, held until we get there
+MAX_EVIDENCE = 1024
+
+
+class Network(Protocol):
+    """What the driver needs from node.p2p.bridge.P2PNode."""
+
+    inbound: asyncio.Queue[Gossip]
+
+    def publish(self, topic: str, data: bytes) -> None: ...
+
+    async def request(
+        self, peer_id: str, protocol: str, data: bytes, timeout_s: float = ...
+    ) -> bytes: ...
+
+    def peers(self) -> list[str]: ...
+
+    def penalise(self, peer_id: str, reason: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Synced:
+    """A fetched block whose certificate checked out, for `_run` to execute and commit."""
+
+    synced: SyncedBlock
+
+
+def validator_set(validators: Sequence[GenesisValidator]) -> ValidatorSet:
+    """Voting power from the genesis stakes, keyed by consensus key (DESIGN.md §4)."""
+    return ValidatorSet.from_pairs((v.consensus_pubkey, v.stake) for v in validators)
+
+
+def timeouts_for(interval_s: float) -> TimeoutConfig:
+    """CometBFT's timeouts, with the propose timeout covering the wait for the block interval."""
+    base = TimeoutConfig()
+    return TimeoutConfig(propose_ms=base.propose_ms + int(interval_s * 1000))
+
+
+class ConsensusDriver:
+    """Runs one validator's (or a follower's) consensus over a Chain and a Network."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        network: Network,
+        *,
+        consensus_key: bytes | None,
+        interval_s: float,
+        empty_blocks: bool,
+        metrics: NodeMetrics | None = None,
+    ) -> None:
+        self.chain = chain
+        self.metrics = metrics
+        self.network = network
+        genesis = chain.genesis.validators
+        self.validators = validator_set(genesis)
+        by_key = {v.consensus_pubkey: v.address for v in genesis}
+        self._addresses = [by_key[v.public_key] for v in self.validators]
+        self._key = ConsensusKey(consensus_key) if consensus_key is not None else None
+        self.index = None if self._key is None else self.validators.index_of(self._key.public_key)
+        self.interval_s = interval_s
+        self.empty_blocks = empty_blocks
+        self._timeouts = timeouts_for(interval_s)
+        self._queue: asyncio.Queue[Event | _Synced] = asyncio.Queue()
+        self._executed: dict[bytes, BuiltBlock] = {}  # checked children of the head, by hash
+        self._blocks: dict[bytes, Block] = {}  # blocks seen in proposals of this height
+        self._early: list[tuple[ProposalMessage, str]] = []
+        self._seen_votes: set[bytes] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._last_commit = chain.store.commit_at(chain.head.height) or b""
+        self._last_commit_time = 0.0
+        self.evidence: list[tuple[ConsensusMessage, ConsensusMessage]] = []
+        self.machine = self._new_machine()
+        self._tasks: asyncio.TaskGroup | None = None
+
+    def _new_machine(self) -> Machine:
+        height = self.chain.head.height + 1
+        for data in self.chain.store.wal.blocks(height):
+            block = decode_block(data)
+            self._blocks[block.hash] = block
+        return Machine(
+            chain_id=self.chain.chain_id,
+            validators=self.validators,
+            index=self.index,
+            signer=self._key.sign if self._key is not None else _no_signer,
+            height=height,
+            wal=self.chain.store.wal.entries(height),
+            timeouts=self._timeouts,
+        )
+
+    async def serve(self, ready: asyncio.Event) -> None:
+        """Take part in consensus until cancelled; `ready` once the machine has started."""
+        self._last_commit_time = asyncio.get_running_loop().time()
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                self._tasks = tasks
+                tasks.create_task(self._receive())
+                tasks.create_task(self._rebroadcast())
+                tasks.create_task(self._sync())
+                tasks.create_task(self._relay_transactions())
+                self._queue.put_nowait(Start())
+                ready.set()
+                await self._run()
+        finally:
+            for timer in self._timers:
+                timer.cancel()
+
+    # --- the machine's task ---------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, _Synced):
+                if not await self._commit_synced(item.synced):
+                    continue
+                item = DecidedBySync(item.synced.block.height)
+            await self._perform(self.machine.handle(item))
+            if self.metrics is not None:
+                m = self.machine
+                self.metrics.consensus_at(m.height, m.round, m.step.name.lower())
+
+    async def _perform(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, WalAppend):
+                await asyncio.to_thread(self._log, action.entry)
+            elif isinstance(action, Broadcast):
+                self._broadcast([action.message])
+            elif isinstance(action, ScheduleTimeout):
+                self._schedule(action)
+            elif isinstance(action, RequestValue):
+                assert self._tasks is not None
+                self._tasks.create_task(self._build(action.height, action.round))
+            elif isinstance(action, Decide):
+                await self._decide(action)
+            elif isinstance(action, Evidence):
+                log.warning(
+                    "double signing by validator %d at height %d round %d",
+                    _signer(action.first),
+                    action.first.height,
+                    action.first.round,
+                )
+                if len(self.evidence) < MAX_EVIDENCE:
+                    self.evidence.append((action.first, action.second))
+
+    def _log(self, entry: ConsensusMessage) -> None:
+        """WAL-append (fsynced) our message, with the block it names when we may need it back."""
+        block = self._blocks.get(entry.block_hash) if entry.block_hash is not None else None
+        keep = isinstance(entry, Proposal) or entry.kind is VoteKind.PRECOMMIT
+        self.chain.store.wal.append(entry, block.encode() if block and keep else b"")
+
+    def _schedule(self, action: ScheduleTimeout) -> None:
+        """A loop timer that hands the machine `TimeoutFired`; stale ones fail its guards."""
+        event = TimeoutFired(action.kind, action.height, action.round)
+        if action.kind is TimeoutKind.PROPOSE and action.round == 0 and not self.empty_blocks:
+            # Without empty blocks a height starts only once there is something to include.
+            assert self._tasks is not None
+            self._tasks.create_task(self._schedule_when_pending(action, event))
+            return
+        self._later(action.delay_ms / 1000, event)
+
+    async def _schedule_when_pending(self, action: ScheduleTimeout, event: TimeoutFired) -> None:
+        await self._wait_for_transactions()
+        self._later(action.delay_ms / 1000, event)
+
+    def _later(self, delay_s: float, event: Event) -> None:
+        loop = asyncio.get_running_loop()
+        timer: asyncio.TimerHandle
+
+        def fire() -> None:
+            self._timers.discard(timer)
+            self._queue.put_nowait(event)
+
+        timer = loop.call_later(delay_s, fire)
+        self._timers.add(timer)
+
+    async def _wait_for_transactions(self) -> None:
+        while not self.chain.has_pending():
+            self.chain.tx_arrived.clear()
+            await self.chain.tx_arrived.wait()
+
+    async def _build(self, height: int, round_: int) -> None:
+        """getValue() (Alg. 1 L18): a block from the mempool, after the block interval."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_commit_time + self.interval_s - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if not self.empty_blocks:
+            await self._wait_for_transactions()
+        if self.machine.height != height or self.chain.head.height != height - 1:
+            return
+        parent = self.chain.head.header
+        built = await asyncio.to_thread(
+            self.chain.build_candidate,
+            self.chain.select_candidates(),
+            timestamp=max(int(time.time()), parent.timestamp),
+            last_commit=self._last_commit,
+        )
+        if built.block.header.parent_hash != self.chain.head.hash:
+            return  # the head moved (block sync) while we built
+        self._executed[built.block.hash] = built
+        self._blocks[built.block.hash] = built.block
+        self._queue.put_nowait(ValueReady(height, round_, built.block.hash))
+
+    async def _decide(self, action: Decide) -> None:
+        """Alg. 1 L49-54: commit the decided block with its certificate."""
+        built = self._executed.get(action.block_hash)
+        if built is None and action.block_hash in self._blocks:
+            built = await self._check(self._blocks[action.block_hash])
+        if built is None:
+            log.error("decided block %s is unknown here; block sync will fetch it",
+                      action.block_hash.hex())
+            return
+        commit = action.certificate.encode()
+        try:
+            await self.chain.commit_block(built, commit)
+        except ChainError as exc:
+            log.warning("decided block %d not committed: %s", action.height, exc)
+            return
+        self._committed(commit)
+        if built.block.transactions:
+            log.info("block %d: %d txs (round %d)", action.height,
+                     len(built.block.transactions), action.round)
+
+    async def _commit_synced(self, synced: SyncedBlock) -> bool:
+        """Execute and commit a fetched block if it extends our head; True when committed."""
+        block = synced.block
+        if block.height != self.chain.head.height + 1:
+            return False
+        built = self._executed.get(block.hash) or await self._check(block)
+        if built is None:
+            return False
+        commit = synced.commit.encode()
+        await self.chain.commit_block(built, commit)
+        self._committed(commit)
+        log.info("block %d committed by block sync", block.height)
+        return True
+
+    def _committed(self, commit: bytes) -> None:
+        """A new head: forget the finished height's blocks and votes, revisit held proposals."""
+        self._last_commit = commit
+        self._last_commit_time = asyncio.get_running_loop().time()
+        self._executed.clear()
+        self._blocks.clear()
+        self._seen_votes.clear()
+        early, self._early = self._early, []
+        assert self._tasks is not None
+        for message, origin in early:
+            self._tasks.create_task(self._on_proposal(message, origin))
+
+    # --- gossip in --------------------------------------------------------------------------
+
+    async def _receive(self) -> None:
+        assert self._tasks is not None
+        while True:
+            gossip = await self.network.inbound.get()
+            try:
+                if gossip.topic == TOPIC_VOTES:
+                    self._on_votes(unpack_batch(gossip.data), gossip.origin)
+                elif gossip.topic == TOPIC_PROPOSALS:
+                    message = decode_proposal_message(gossip.data)
+                    self._tasks.create_task(self._on_proposal(message, gossip.origin))
+                elif gossip.topic == TOPIC_TXS:
+                    self._on_transactions(unpack_batch(gossip.data))
+            except BrainchainError as exc:  # DecodingError, InvalidTransaction, bad signature
+                self._misbehaved(gossip.origin, f"{gossip.topic}: {exc}")
+
+    def _on_votes(self, items: list[bytes], origin: str) -> None:
+        height = self.machine.height
+        for item in items:
+            if item in self._seen_votes:
+                continue
+            vote = decode_vote(item)
+            if vote.height < height or vote.height > height + 1:
+                continue  # finished, or too far ahead to matter yet
+            self._verify(vote)
+            self._seen_votes.add(item)
+            self._queue.put_nowait(VoteReceived(vote))
+
+    async def _on_proposal(self, message: ProposalMessage, origin: str) -> None:
+        """Check a proposal's signature, then judge its block valid(v) against our head."""
+        proposal, block = message.proposal, message.block
+        head = self.chain.head
+        if proposal.height <= head.height:
+            return
+        if proposal.height > head.height + 1:
+            if len(self._early) < MAX_EARLY_PROPOSALS:
+                self._early.append((message, origin))
+            return
+        try:
+            self._verify(proposal)
+        except BrainchainError as exc:
+            self._misbehaved(origin, f"proposal: {exc}")
+            return
+        valid = block.hash in self._executed
+        if not valid and block.header.proposer == self._addresses[proposal.proposer]:
+            valid = await self._check(block) is not None
+        if self.chain.head.hash != head.hash:
+            return  # committed meanwhile: the verdict is about a finished height
+        self._blocks[block.hash] = block
+        self._queue.put_nowait(ProposalReceived(proposal, valid))
+
+    async def _check(self, block: Block) -> BuiltBlock | None:
+        """valid(v): the block is a child of the head whose execution matches its header."""
+        head = self.chain.head
+        try:
+            if block.header.timestamp > time.time() + MAX_FUTURE_S:
+                raise InvalidBlock(f"timestamp {block.header.timestamp} is in the future")
+            self._check_last_commit(block)
+            built = await asyncio.to_thread(self.chain.check_candidate, block)
+        except BrainchainError as exc:  # InvalidBlock, InvalidCommit, InvalidTransaction
+            log.warning("block %d (%s) is invalid: %s", block.height, block.hash.hex()[:16], exc)
+            return None
+        if self.chain.head.hash == head.hash:
+            self._executed[block.hash] = built
+        return built
+
+    def _check_last_commit(self, block: Block) -> None:
+        """The certificate a block carries must decide its parent (empty after genesis)."""
+        parent = self.chain.head
+        if parent.height == 0:
+            if block.last_commit:
+                raise InvalidBlock("the first block carries a commit certificate")
+            return
+        cert = decode_commit(block.last_commit)
+        if (cert.height, cert.block_hash) != (parent.height, parent.hash):
+            raise InvalidBlock(f"last commit certifies height {cert.height}, not the parent")
+        verify_commit(cert, self.validators, self.chain.chain_id)
+
+    def _verify(self, message: Proposal | Vote) -> None:
+        signer = _signer(message)
+        if not 0 <= signer < len(self.validators):
+            raise InvalidConsensusMessage(f"message from unknown validator index {signer}")
+        verify_message(message, self.chain.chain_id, self.validators[signer].public_key)
+
+    def _on_transactions(self, raws: list[bytes]) -> None:
+        for raw in raws:
+            try:
+                self.chain.submit_transaction(raw, relay=False)
+            except InvalidTransaction:
+                continue  # known already, or no longer valid here: not the relayer's fault
+
+    def _misbehaved(self, peer_id: str, reason: str) -> None:
+        log.warning("peer %s sent garbage: %s", peer_id, reason)
+        with contextlib.suppress(P2PError):
+            self.network.penalise(peer_id, reason)
+
+    # --- gossip out -------------------------------------------------------------------------
+
+    def _broadcast(self, messages: Sequence[ConsensusMessage]) -> None:
+        votes = [m for m in messages if isinstance(m, Vote)]
+        try:
+            for message in messages:
+                if isinstance(message, Proposal) and message.block_hash in self._blocks:
+                    block = self._blocks[message.block_hash]
+                    self.network.publish(TOPIC_PROPOSALS, ProposalMessage(message, block).encode())
+            for batch in pack_batches(encode_votes(votes), gossip_limit(TOPIC_VOTES)):
+                self.network.publish(TOPIC_VOTES, batch)
+        except P2PError as exc:
+            log.warning("gossip not sent: %s", exc)
+
+    async def _rebroadcast(self) -> None:
+        """Re-send what we signed each second; relay all we hold when the height is stuck."""
+        last_height = -1
+        while True:
+            await asyncio.sleep(REBROADCAST_S)
+            height = self.machine.height
+            stuck = height == last_height
+            self._broadcast(self.machine.known_messages() if stuck else self.machine.own_messages())
+            last_height = height
+
+    async def _relay_transactions(self) -> None:
+        """Gossip transactions submitted here, in batches."""
+        limit = gossip_limit(TOPIC_TXS)
+        while True:
+            await self.chain.relay_ready.wait()
+            await asyncio.sleep(TX_RELAY_DELAY_S)
+            raws = self.chain.take_relay()
+            try:
+                for batch in pack_batches(raws, limit):
+                    self.network.publish(TOPIC_TXS, batch)
+            except P2PError as exc:
+                log.warning("transactions not relayed: %s", exc)
+
+    # --- block sync -------------------------------------------------------------------------
+
+    async def _sync(self) -> None:
+        """Fetch blocks after our head from a peer that has them, when we lag or are stuck."""
+        last_head = -1
+        while True:
+            await asyncio.sleep(SYNC_POLL_S)
+            head = self.chain.head.height
+            stuck, last_head = head == last_head, head
+            for peer in self.network.peers():
+                if await self._sync_from(peer, head, stuck):
+                    break
+
+    async def _sync_from(self, peer: str, head: int, stuck: bool) -> bool:
+        request = SyncRequest(head + 1, MAX_SYNC_BLOCKS).encode()
+        try:
+            response = decode_sync_response(
+                await self.network.request(
+                    peer, PROTOCOL_BLOCK_SYNC, request, SYNC_REQUEST_TIMEOUT_S
+                )
+            )
+        except P2PError:
+            return False
+        except BrainchainError as exc:
+            self._misbehaved(peer, f"block sync: {exc}")
+            return False
+        # A peer one block ahead is usually only faster at committing the same decision.
+        if not response.blocks or (response.head < head + 2 and not stuck):
+            return False
+        for synced in response.blocks:
+            try:
+                check_synced(synced, self.validators, self.chain.chain_id)
+            except BrainchainError as exc:
+                self._misbehaved(peer, f"block sync: {exc}")
+                return False
+            self._queue.put_nowait(_Synced(synced))
+        return True
+
+
+def _signer(message: ConsensusMessage) -> int:
+    return message.proposer if isinstance(message, Proposal) else message.validator
+
+
+def _no_signer(_: bytes) -> bytes:
+    raise AssertionError("a follower never signs")

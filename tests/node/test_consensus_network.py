@@ -1,0 +1,131 @@
+"""Four validator processes over libp2p on 127.0.0.1: BFT commits, crashes, sync, pauses."""
+
+from __future__ import annotations
+
+import signal
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from node import devnet
+from node.cli.client import RpcClient
+from tests.node.harness import Network, height, wait_for_height, wait_for_receipt
+
+VALIDATORS = 4
+DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+RECIPIENT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+STALL_S = 3.0  # long enough for several heights at the 0.2 s block interval
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Iterator[Network]:
+    devnet.create(
+        tmp_path / "net",
+        validators=VALIDATORS,
+        chain_id=1337,
+        rpc_port=0,
+        p2p_port=0,
+        metrics_port=0,
+        block_interval_s=0.2,
+    )
+    net = Network(devnet.node_homes(tmp_path / "net"))
+    try:
+        for index in range(VALIDATORS):
+            net.start(index)
+        wait_for_height(net.clients(), 2)
+        yield net
+    finally:
+        print(net.stop_all())
+
+
+def transfer(client: RpcClient, nonce: int, value: int = 10**15) -> str:
+    tx = Account.sign_transaction(
+        {
+            "chainId": 1337,
+            "nonce": nonce,
+            "to": RECIPIENT,
+            "value": value,
+            "gas": 21_000,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 10**9,
+        },
+        DEV_KEY,
+    )
+    return str(client.call("eth_sendRawTransaction", "0x" + tx.raw_transaction.hex()))
+
+
+def block_hashes(client: RpcClient, upto: int) -> list[str]:
+    return [client.call("eth_getBlockByNumber", hex(h), False)["hash"] for h in range(upto + 1)]
+
+
+def test_a_transaction_sent_to_one_node_is_committed_once_and_read_everywhere(
+    network: Network,
+) -> None:
+    first, *_, last = network.clients()
+    tx_hash = transfer(first, 0)
+    receipt = wait_for_receipt(last, tx_hash)
+    assert receipt["status"] == "0x1"
+    committed_at = int(receipt["blockNumber"], 16)
+    top = committed_at + 2
+    wait_for_height(network.clients(), top)
+    hashes = [block_hashes(c, top) for c in network.clients()]
+    assert all(h == hashes[0] for h in hashes)  # one chain, every height, every node
+    included = [
+        h
+        for h in range(1, top + 1)
+        for tx in first.call("eth_getBlockByNumber", hex(h), False)["transactions"]
+        if tx == tx_hash
+    ]
+    assert included == [committed_at]  # committed once
+    for client in network.clients():
+        assert client.call("eth_getTransactionReceipt", tx_hash)["blockHash"] == receipt["blockHash"]
+
+    scraped = urllib.request.urlopen(network.nodes[0].metrics, timeout=5).read().decode()
+    gauges = {
+        line.split()[0]: float(line.split()[1])
+        for line in scraped.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert gauges["brainchain_height"] >= top and gauges["brainchain_peers"] == VALIDATORS - 1
+    assert gauges["brainchain_txs_total"] >= 1 and gauges["brainchain_blocks_total"] >= 1
+    assert gauges['brainchain_step_seconds_count{step="propose"}'] >= 1
+
+
+def test_one_crash_keeps_the_chain_going_and_the_restart_catches_up(network: Network) -> None:
+    network.nodes[3].kill()
+    survivors = network.clients()
+    start = max(height(c) for c in survivors)
+    wait_for_height(survivors, start + 5)
+    behind = network.start(3)
+    assert height(behind) <= start + 1
+    target = max(height(c) for c in survivors) + 2
+    wait_for_height(network.clients(), target)
+    assert block_hashes(behind, target) == block_hashes(survivors[0], target)
+
+
+def test_two_of_four_down_stops_commits_until_one_returns(network: Network) -> None:
+    network.nodes[1].kill()
+    network.nodes[2].kill()
+    time.sleep(1.0)  # let any decision already under way finish
+    left = network.clients()
+    stalled = max(height(c) for c in left)
+    time.sleep(STALL_S)
+    assert max(height(c) for c in left) <= stalled + 1  # 2 of 4 is not more than 2/3
+    network.start(2)
+    wait_for_height(network.clients(), stalled + 3)
+
+
+def test_a_paused_validator_resumes_and_catches_up(network: Network) -> None:
+    paused = network.nodes[0]
+    paused.signal(signal.SIGSTOP)
+    try:
+        others = [n.client() for n in network.nodes[1:]]
+        start = max(height(c) for c in others)
+        wait_for_height(others, start + 5)
+    finally:
+        paused.signal(signal.SIGCONT)
+    wait_for_height([paused.client()], max(height(c) for c in others))
