@@ -32,7 +32,7 @@ LOG_FILE = "node.log"
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 DEFAULT_P2P_PORT = 26656
-DEFAULT_METRICS_PORT = 26660
+DEFAULT_METRICS_PORT = 9545  # node i of a devnet: 9545 + i, beside RPC 8545 + i
 
 
 class DevnetError(Exception):

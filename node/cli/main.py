@@ -173,7 +173,7 @@ home_option = click.option(
 @click.option(
     "--metrics-port",
     type=int,
-    default=26660,
+    default=9545,
     show_default=True,
     help="first Prometheus port (0: any)",
 )
