@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 HOME_DIR ?= ./devnet
-VALIDATORS ?= 1
+VALIDATORS ?= 4
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)

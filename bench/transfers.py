@@ -175,7 +175,15 @@ def bench_end_to_end(rng: random.Random, size: int, interval: float) -> tuple[fl
     raws = presign(keys, size, rng)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "net"
-        devnet.create(home, validators=1, chain_id=CHAIN_ID, rpc_port=0, block_interval_s=interval)
+        devnet.create(
+            home,
+            validators=1,
+            chain_id=CHAIN_ID,
+            rpc_port=0,
+            p2p_port=0,
+            metrics_port=0,
+            block_interval_s=interval,
+        )
         node_home = home / "node0"
         url = devnet.start_node(node_home)
         try:

@@ -210,5 +210,32 @@ class InvalidConsensusSignature(InvalidConsensusMessage):
     """An ed25519 signature that does not verify against the claimed consensus key."""
 
 
+class InvalidEvidence(InvalidConsensusMessage):
+    """Claimed double-sign evidence that does not prove a validator signed twice for one step."""
+
+
 class InvalidCommit(InvalidConsensusMessage):
     """A commit certificate that does not prove +2/3 of the voting power precommitted a block."""
+
+
+# --- VRF ------------------------------------------------------------------------------------
+
+
+class InvalidVrf(BrainchainError):
+    """An ECVRF public key or proof that must not be accepted; `ecvrf.verify` raises only these."""
+
+
+class InvalidVrfKey(InvalidVrf):
+    """A VRF public key that is not a canonical curve point or has small order (RFC 9381 §5.4.5)."""
+
+    def __init__(self, public_key: bytes, reason: str) -> None:
+        self.public_key, self.reason = public_key, reason
+        super().__init__(f"invalid VRF public key 0x{public_key.hex()}: {reason}")
+
+
+class InvalidVrfProof(InvalidVrf):
+    """A VRF proof that does not decode (RFC 9381 §5.4.4) or does not verify (§5.3)."""
+
+    def __init__(self, proof: bytes, reason: str) -> None:
+        self.proof, self.reason = proof, reason
+        super().__init__(f"invalid VRF proof 0x{proof.hex()}: {reason}")

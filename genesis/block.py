@@ -6,7 +6,7 @@ from brainchain.crypto.keccak import keccak256
 from brainchain.state.account import Account
 from brainchain.state.state import State, commit_state, set_account
 from brainchain.trie.mpt import EMPTY_TRIE_ROOT
-from brainchain.types.block import Block, Header
+from brainchain.types.block import Block, Header, evidence_root
 from brainchain.types.receipt import EMPTY_BLOOM
 from genesis.format import Genesis, validator_set_hash
 
@@ -36,5 +36,6 @@ def build_genesis_block(genesis: Genesis, state: State) -> tuple[Block, dict[byt
         last_commit_hash=keccak256(b""),
         validators_hash=validator_set_hash(genesis.validators),
         randomness=keccak256(GENESIS_RANDOMNESS_TAG + genesis.chain_id.to_bytes(32, "big")),
+        evidence_hash=evidence_root(()),
     )
     return Block(header, ()), nodes

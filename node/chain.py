@@ -471,7 +471,12 @@ class Chain:
         )
 
     def build_candidate(
-        self, candidates: list[Transaction], *, timestamp: int, last_commit: bytes
+        self,
+        candidates: list[Transaction],
+        *,
+        timestamp: int,
+        last_commit: bytes,
+        evidence: tuple[bytes, ...] = (),
     ) -> BuiltBlock:
         """Execute candidates into a child of the head, on a scratch state; store nothing.
 
@@ -486,6 +491,7 @@ class Chain:
             timestamp=timestamp,
             validators_hash=self.validators_hash,
             last_commit=last_commit,
+            evidence=evidence,
             block_hashes=self._block_hashes_upto(head.height),
         )
 

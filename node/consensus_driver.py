@@ -55,6 +55,7 @@ from brainchain.errors import (
 )
 from brainchain.types.block import Block, decode_block
 from brainchain.types.commit import decode_commit, verify_commit
+from brainchain.types.evidence import DoubleSign, decode_evidence, verify_evidence
 from brainchain.types.vote import (
     ConsensusMessage,
     Proposal,
@@ -71,6 +72,7 @@ from node.p2p import P2PError
 from node.p2p.gossip import Gossip, pack_batches, unpack_batch
 from node.p2p.limits import (
     PROTOCOL_BLOCK_SYNC,
+    TOPIC_EVIDENCE,
     TOPIC_PROPOSALS,
     TOPIC_TXS,
     TOPIC_VOTES,
@@ -95,7 +97,8 @@ SYNC_REQUEST_TIMEOUT_S = 10.0
 MAX_FUTURE_S = 10  # a proposed block's timestamp may run this far ahead of our clock
 TX_RELAY_DELAY_S = 0.02  # collect transactions this long into one gossip batch
 MAX_EARLY_PROPOSALS = 16  # proposals for the height after next, held until we get there
-MAX_EVIDENCE = 1024
+MAX_PENDING_EVIDENCE = 1024
+MAX_EVIDENCE_PER_BLOCK = 16
 
 
 class Network(Protocol):
@@ -165,7 +168,7 @@ class ConsensusDriver:
         self._timers: set[asyncio.TimerHandle] = set()
         self._last_commit = chain.store.commit_at(chain.head.height) or b""
         self._last_commit_time = 0.0
-        self.evidence: list[tuple[ConsensusMessage, ConsensusMessage]] = []
+        self._evidence: dict[bytes, DoubleSign] = {}  # caught, not yet recorded; by offence
         self.machine = self._new_machine()
         self._tasks: asyncio.TaskGroup | None = None
 
@@ -229,20 +232,36 @@ class ConsensusDriver:
             elif isinstance(action, Decide):
                 await self._decide(action)
             elif isinstance(action, Evidence):
+                evidence = DoubleSign.of(action.first, action.second)
                 log.warning(
                     "double signing by validator %d at height %d round %d",
-                    _signer(action.first),
-                    action.first.height,
-                    action.first.round,
+                    _signer(evidence.first),
+                    evidence.first.height,
+                    evidence.first.round,
                 )
-                if len(self.evidence) < MAX_EVIDENCE:
-                    self.evidence.append((action.first, action.second))
+                if self._keep_evidence(evidence):
+                    self._publish(TOPIC_EVIDENCE, evidence.encode())
 
     def _log(self, entry: ConsensusMessage) -> None:
         """WAL-append (fsynced) our message, with the block it names when we may need it back."""
         block = self._blocks.get(entry.block_hash) if entry.block_hash is not None else None
         keep = isinstance(entry, Proposal) or entry.kind is VoteKind.PRECOMMIT
         self.chain.store.wal.append(entry, block.encode() if block and keep else b"")
+
+    def _keep_evidence(self, evidence: DoubleSign) -> bool:
+        """Hold evidence for a block to record; False when known or recorded already."""
+        key = evidence.key
+        if key in self._evidence or self.chain.store.evidence_height(key) is not None:
+            return False
+        if len(self._evidence) >= MAX_PENDING_EVIDENCE:
+            return False
+        self._evidence[key] = evidence
+        return True
+
+    def _evidence_for(self, height: int) -> tuple[bytes, ...]:
+        """Pending evidence for the block at `height`: offences of earlier heights only."""
+        ready = [e for _, e in sorted(self._evidence.items()) if e.first.height < height]
+        return tuple(e.encode() for e in ready[:MAX_EVIDENCE_PER_BLOCK])
 
     def _schedule(self, action: ScheduleTimeout) -> None:
         """A loop timer that hands the machine `TimeoutFired`; stale ones fail its guards."""
@@ -290,6 +309,7 @@ class ConsensusDriver:
             self.chain.select_candidates(),
             timestamp=max(int(time.time()), parent.timestamp),
             last_commit=self._last_commit,
+            evidence=self._evidence_for(height),
         )
         if built.block.header.parent_hash != self.chain.head.hash:
             return  # the head moved (block sync) while we built
@@ -312,7 +332,7 @@ class ConsensusDriver:
         except ChainError as exc:
             log.warning("decided block %d not committed: %s", action.height, exc)
             return
-        self._committed(commit)
+        self._committed(built.block, commit)
         if built.block.transactions:
             log.info("block %d: %d txs (round %d)", action.height,
                      len(built.block.transactions), action.round)
@@ -327,12 +347,14 @@ class ConsensusDriver:
             return False
         commit = synced.commit.encode()
         await self.chain.commit_block(built, commit)
-        self._committed(commit)
+        self._committed(block, commit)
         log.info("block %d committed by block sync", block.height)
         return True
 
-    def _committed(self, commit: bytes) -> None:
+    def _committed(self, block: Block, commit: bytes) -> None:
         """A new head: forget the finished height's blocks and votes, revisit held proposals."""
+        for evidence in block.evidence:
+            self._evidence.pop(decode_evidence(evidence).key, None)
         self._last_commit = commit
         self._last_commit_time = asyncio.get_running_loop().time()
         self._executed.clear()
@@ -357,6 +379,10 @@ class ConsensusDriver:
                     self._tasks.create_task(self._on_proposal(message, gossip.origin))
                 elif gossip.topic == TOPIC_TXS:
                     self._on_transactions(unpack_batch(gossip.data))
+                elif gossip.topic == TOPIC_EVIDENCE:
+                    evidence = decode_evidence(gossip.data)
+                    verify_evidence(evidence, self.validators, self.chain.chain_id)
+                    self._keep_evidence(evidence)
             except BrainchainError as exc:  # DecodingError, InvalidTransaction, bad signature
                 self._misbehaved(gossip.origin, f"{gossip.topic}: {exc}")
 
@@ -402,6 +428,7 @@ class ConsensusDriver:
             if block.header.timestamp > time.time() + MAX_FUTURE_S:
                 raise InvalidBlock(f"timestamp {block.header.timestamp} is in the future")
             self._check_last_commit(block)
+            self._check_evidence(block)
             built = await asyncio.to_thread(self.chain.check_candidate, block)
         except BrainchainError as exc:  # InvalidBlock, InvalidCommit, InvalidTransaction
             log.warning("block %d (%s) is invalid: %s", block.height, block.hash.hex()[:16], exc)
@@ -421,6 +448,21 @@ class ConsensusDriver:
         if (cert.height, cert.block_hash) != (parent.height, parent.hash):
             raise InvalidBlock(f"last commit certifies height {cert.height}, not the parent")
         verify_commit(cert, self.validators, self.chain.chain_id)
+
+    def _check_evidence(self, block: Block) -> None:
+        """Recorded evidence must be valid, of an earlier height, and new to the chain."""
+        if len(block.evidence) > MAX_EVIDENCE_PER_BLOCK:
+            raise InvalidBlock(f"{len(block.evidence)} pieces of evidence in one block")
+        keys = set()
+        for data in block.evidence:
+            evidence = decode_evidence(data)
+            verify_evidence(evidence, self.validators, self.chain.chain_id)
+            key = evidence.key
+            if evidence.first.height >= block.height:
+                raise InvalidBlock("evidence of the block's own height or later")
+            if key in keys or self.chain.store.evidence_height(key) is not None:
+                raise InvalidBlock("evidence of an offence already recorded")
+            keys.add(key)
 
     def _verify(self, message: Proposal | Vote) -> None:
         signer = _signer(message)
@@ -444,15 +486,18 @@ class ConsensusDriver:
 
     def _broadcast(self, messages: Sequence[ConsensusMessage]) -> None:
         votes = [m for m in messages if isinstance(m, Vote)]
+        for message in messages:
+            if isinstance(message, Proposal) and message.block_hash in self._blocks:
+                block = self._blocks[message.block_hash]
+                self._publish(TOPIC_PROPOSALS, ProposalMessage(message, block).encode())
+        for batch in pack_batches(encode_votes(votes), gossip_limit(TOPIC_VOTES)):
+            self._publish(TOPIC_VOTES, batch)
+
+    def _publish(self, topic: str, data: bytes) -> None:
         try:
-            for message in messages:
-                if isinstance(message, Proposal) and message.block_hash in self._blocks:
-                    block = self._blocks[message.block_hash]
-                    self.network.publish(TOPIC_PROPOSALS, ProposalMessage(message, block).encode())
-            for batch in pack_batches(encode_votes(votes), gossip_limit(TOPIC_VOTES)):
-                self.network.publish(TOPIC_VOTES, batch)
+            self.network.publish(topic, data)
         except P2PError as exc:
-            log.warning("gossip not sent: %s", exc)
+            log.warning("gossip on %s not sent: %s", topic, exc)
 
     async def _rebroadcast(self) -> None:
         """Re-send what we signed each second; relay all we hold when the height is stuck."""
@@ -470,12 +515,8 @@ class ConsensusDriver:
         while True:
             await self.chain.relay_ready.wait()
             await asyncio.sleep(TX_RELAY_DELAY_S)
-            raws = self.chain.take_relay()
-            try:
-                for batch in pack_batches(raws, limit):
-                    self.network.publish(TOPIC_TXS, batch)
-            except P2PError as exc:
-                log.warning("transactions not relayed: %s", exc)
+            for batch in pack_batches(self.chain.take_relay(), limit):
+                self._publish(TOPIC_TXS, batch)
 
     # --- block sync -------------------------------------------------------------------------
 

@@ -22,7 +22,13 @@ from node.consensus_driver import ConsensusDriver
 from node.metrics import NodeMetrics
 from node.metrics import serve as serve_metrics
 from node.p2p.bridge import P2PNode, TrioGuest
-from node.p2p.limits import PROTOCOL_BLOCK_SYNC, TOPIC_PROPOSALS, TOPIC_TXS, TOPIC_VOTES
+from node.p2p.limits import (
+    PROTOCOL_BLOCK_SYNC,
+    TOPIC_EVIDENCE,
+    TOPIC_PROPOSALS,
+    TOPIC_TXS,
+    TOPIC_VOTES,
+)
 from node.rpc import server as rpc
 
 log = logging.getLogger(__name__)
@@ -58,7 +64,7 @@ async def run_node(cfg: NodeConfig) -> None:
                 listen_host=cfg.p2p_host,
                 listen_port=cfg.p2p_port,
                 bootstrap=cfg.bootstrap,
-                topics=[TOPIC_TXS, TOPIC_PROPOSALS, TOPIC_VOTES],
+                topics=[TOPIC_TXS, TOPIC_PROPOSALS, TOPIC_VOTES, TOPIC_EVIDENCE],
                 protocols={PROTOCOL_BLOCK_SYNC: serve_blocks},
             )
             await _start(tg, p2p.serve)

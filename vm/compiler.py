@@ -3,9 +3,10 @@
 Why: the dispatch loop spends most of its ~0.26 µs per opcode on dispatch and on per-opcode gas
 and stack checks, not on the operation. A run (vm/runs.py) that has executed `hot_run` times
 is compiled once into one Python function: its constant gas is charged and its stack bounds
-are checked at entry; PUSH/POP/DUP/SWAP/JUMPDEST/PC/GAS, jumps and the common arithmetic,
-comparison and bitwise opcodes are inlined as list operations, a PUSH folds into the opcode that
-consumes it, and every other opcode is called through the dispatch table.
+are checked at entry; the top of the stack lives in local variables (`_Run`), so PUSH, POP,
+DUP, SWAP, JUMPDEST and PC cost nothing at run time, jumps and the common arithmetic,
+comparison and bitwise opcodes become expressions on locals, and every other opcode is called
+through the dispatch table with the stack written back first.
 
 Why charging a run's gas up front is invisible: inside a run only the last opcode can read
 the gas left (vm/runs.py), every charge is non-negative, and a frame that stops with an
@@ -88,108 +89,149 @@ def set_hot_run(threshold: int | None) -> None:
     program_for.cache_clear()
 
 
-class _Source:
-    """Python source for one run; a PUSH is held back so the opcode that uses it can fold it."""
+class _Run:
+    """Python source for one run, keeping the top of the stack in local variables.
+
+    The logical stack is `s[:len(s) - consumed] + sym`: `sym` holds atoms (int literals or
+    locals t0, t1, …) for the words the run has pushed or taken off the list, so PUSH, DUP,
+    SWAP and POP become renamings and an operation reads its operands from locals. The list is
+    brought up to date (`materialize`) before anything else can see it: an opcode called
+    through the dispatch table, or the end of the run.
+    """
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.held: int | None = None
+        self.sym: list[str] = []
+        self.consumed = 0
+        self._temps = 0
 
     def add(self, text: str) -> None:
-        self.flush()
         self.lines.append(text)
 
-    def flush(self) -> None:
-        if self.held is not None:
-            self.lines.append(f"p({self.held})")
-            self.held = None
+    def temp(self, expression: str) -> str:
+        """A new local holding `expression`, evaluated now."""
+        name = f"t{self._temps}"
+        self._temps += 1
+        self.add(f"{name} = {expression}")
+        return name
 
-    def take(self) -> int | None:
-        """The held PUSH's value, consumed; None when the operand is on the stack."""
-        value, self.held = self.held, None
-        return value
+    def need(self, count: int) -> None:
+        """Take words off the list until `sym` holds at least the top `count`."""
+        while len(self.sym) < count:
+            self.consumed += 1
+            self.sym.insert(0, self.temp(f"s[-{self.consumed}]"))
+
+    def peek(self, depth: int) -> str:
+        """The word `depth` from the top (1: the top), without taking it off the list."""
+        if depth <= len(self.sym):
+            return self.sym[-depth]
+        return self.temp(f"s[-{self.consumed + depth - len(self.sym)}]")
+
+    def pop(self) -> str:
+        self.need(1)
+        return self.sym.pop()
+
+    def drop(self) -> None:
+        """POP: forget the top word."""
+        if self.sym:
+            self.sym.pop()
+        else:
+            self.consumed += 1
+
+    def materialize(self) -> None:
+        """Write the logical stack back to the list."""
+        items = ", ".join(self.sym)
+        if self.consumed and self.sym:
+            self.add(f"s[-{self.consumed}:] = ({items},)")
+        elif self.consumed:
+            self.add(f"del s[-{self.consumed}:]")
+        elif len(self.sym) == 1:
+            self.add(f"s.append({items})")
+        elif self.sym:
+            self.add(f"s.extend(({items},))")
+        self.sym, self.consumed = [], 0
 
 
-DYNAMIC_JUMP = "if d not in evm.valid_jump_destinations: raise BadJump(d)\nreturn d"
+DYNAMIC_JUMP = "if {d} not in evm.valid_jump_destinations: raise BadJump({d})\nreturn {d}"
 
 
-def _constant_jump(destination: int, valid: frozenset[int]) -> str:
-    """A jump to a PUSHed destination, checked once here (YP §9.4.3: only to a JUMPDEST)."""
-    return f"return {destination}" if destination in valid else f"raise BadJump({destination})"
+def _jump(destination: str, valid: frozenset[int]) -> str:
+    """Statements that jump to `destination`: only to a JUMPDEST (YP §9.4.3).
+
+    A PUSHed destination is checked here, once; a computed one when the run executes.
+    """
+    if not destination.isdigit():
+        return DYNAMIC_JUMP.format(d=destination)
+    if int(destination) in valid:
+        return f"return {destination}"
+    return f"raise BadJump({destination})"
 
 
-def _emit(source: _Source, instruction: Instruction, valid: frozenset[int]) -> bool:
-    """Append one opcode; True when it ends the run having set the pc (or stopped)."""
+def _emit(out: _Run, instruction: Instruction, valid: frozenset[int]) -> bool:
+    """Append one opcode; True when it ends the run having returned (or raised)."""
     op, pc = instruction.op, instruction.pc
     if op == PUSH0 or push_size(op):
-        source.flush()
-        source.held = instruction.immediate
+        out.sym.append(str(instruction.immediate))
     elif op == JUMPDEST:
         pass
     elif op in BINARY:
-        a = source.take()
-        if a is None:
-            source.add(f"a = s.pop(); b = s[-1]; s[-1] = {BINARY[op].format(a='a', b='b')}")
-        else:
-            source.add(f"b = s[-1]; s[-1] = {BINARY[op].format(a=a, b='b')}")
+        a, b = out.pop(), out.pop()
+        out.sym.append(out.temp(BINARY[op].format(a=a, b=b)))
     elif op in UNARY:
-        source.add(f"a = s[-1]; s[-1] = {UNARY[op].format(a='a')}")
+        out.sym.append(out.temp(UNARY[op].format(a=out.pop())))
     elif op == POP:
-        if source.take() is None:
-            source.add("del s[-1]")
+        out.drop()
     elif DUP1 <= op <= DUP16:
-        source.add(f"p(s[-{op - DUP1 + 1}])")
+        out.sym.append(out.peek(op - DUP1 + 1))
     elif SWAP1 <= op <= SWAP16:
         depth = op - SWAP1 + 2
-        source.add(f"s[-1], s[-{depth}] = s[-{depth}], s[-1]")
+        out.need(depth)
+        out.sym[-1], out.sym[-depth] = out.sym[-depth], out.sym[-1]
     elif op == PC:
-        source.add(f"p({pc})")
+        out.sym.append(str(pc))
     elif op == GAS:
-        source.add(f"p(evm.gas_left); return {pc + 1}")
+        out.sym.append(out.temp("evm.gas_left"))
+        out.materialize()
+        out.add(f"return {pc + 1}")
     elif op == JUMP:
-        destination = source.take()
-        if destination is None:
-            source.add("d = s.pop()\n" + DYNAMIC_JUMP)
-        else:
-            source.add(_constant_jump(destination, valid))
+        destination = out.pop()
+        out.materialize()
+        out.add(_jump(destination, valid))
     elif op == JUMPI:
-        destination = source.take()
-        if destination is None:
-            source.add("d = s.pop()")
-            taken = DYNAMIC_JUMP
-        else:
-            taken = _constant_jump(destination, valid)
-        taken = taken.replace("\n", "\n    ")
-        source.add(f"if s.pop():\n    {taken}\nreturn {pc + 1}")
+        destination, condition = out.pop(), out.pop()
+        out.materialize()
+        taken = _jump(destination, valid).replace("\n", "\n    ")
+        out.add(f"if {condition}:\n    {taken}\nreturn {pc + 1}")
     elif op == STOP:
-        source.add("evm.running = False; return STOPPED")
+        out.add("evm.running = False; return STOPPED")  # nothing reads the stack after STOP
     else:
-        source.add(f"evm.pc = {pc}; T[{op}](evm)")
+        out.materialize()
+        out.add(f"evm.pc = {pc}; T[{op}](evm)")
         if op in ENDS_RUN:
-            source.add("return evm.pc if evm.running else STOPPED")
+            out.add("return evm.pc if evm.running else STOPPED")
     return op in ENDS_RUN
 
 
 def compile_run(code: bytes, run: Run) -> CompiledRun:
     """One Python function that executes `run` on a frame running `code`."""
     valid = valid_jump_destinations(code)
-    source = _Source()
-    source.add("s = evm.stack; p = s.append")
+    out = _Run()
+    out.add("s = evm.stack")
     if run.stack_needed:
-        source.add(f"if len(s) < {run.stack_needed}: raise Underflow('stack underflow')")
+        out.add(f"if len(s) < {run.stack_needed}: raise Underflow('stack underflow')")
     if run.stack_growth:
-        limit = STACK_LIMIT - run.stack_growth
-        source.add(f"if len(s) > {limit}: raise Overflow('stack overflow')")
+        out.add(f"if len(s) > {STACK_LIMIT - run.stack_growth}: raise Overflow('stack overflow')")
     if run.static_gas:
-        source.add(f"g = evm.gas_left - {run.static_gas}")
-        source.add("if g < 0: raise OutOfGas('out of gas')")
-        source.add("evm.gas_left = g")
+        out.add(f"g = evm.gas_left - {run.static_gas}")
+        out.add("if g < 0: raise OutOfGas('out of gas')")
+        out.add("evm.gas_left = g")
     ended = False
     for instruction in run.instructions:
-        ended = _emit(source, instruction, valid)
+        ended = _emit(out, instruction, valid)
     if not ended:
-        source.add(f"return {run.end}")
-    body = "\n".join(source.lines).replace("\n", "\n    ")
+        out.materialize()
+        out.add(f"return {run.end}")
+    body = "\n".join(out.lines).replace("\n", "\n    ")
     text = f"def run_{run.start}(evm):\n    {body}\n"
     namespace: dict[str, object] = {}
     exec(compile(text, f"<evm run at {run.start}>", "exec"), dict(_GLOBALS), namespace)

@@ -36,7 +36,7 @@ from brainchain.state.state import (
     set_account_balance,
 )
 from brainchain.trie.mpt import ordered_trie_root
-from brainchain.types.block import Block, Header
+from brainchain.types.block import Block, Header, evidence_root
 from brainchain.types.receipt import Receipt, combine_blooms, encode_receipt, logs_bloom
 from brainchain.types.transaction import (
     Transaction,
@@ -286,6 +286,7 @@ def _seal(
     *,
     validators_hash: bytes,
     last_commit: bytes,
+    evidence: tuple[bytes, ...],
 ) -> BuiltBlock:
     root, nodes, code = commit_state(state)
     header = Header(
@@ -304,8 +305,10 @@ def _seal(
         last_commit_hash=keccak256(last_commit),
         validators_hash=validators_hash,
         randomness=env.randomness,
+        evidence_hash=evidence_root(evidence),
     )
-    return BuiltBlock(Block(header, tuple(txs), last_commit), tuple(receipts), nodes, code)
+    block = Block(header, tuple(txs), last_commit, evidence)
+    return BuiltBlock(block, tuple(receipts), nodes, code)
 
 
 def build_block(
@@ -317,6 +320,7 @@ def build_block(
     timestamp: int,
     validators_hash: bytes,
     last_commit: bytes = b"",
+    evidence: tuple[bytes, ...] = (),
     block_hashes: list[bytes] | None = None,
 ) -> BuiltBlock:
     """Propose the child of `parent`: run candidates in order, leaving out invalid ones.
@@ -329,7 +333,14 @@ def build_block(
         state, env, candidates, skip_invalid=True, block_hashes=block_hashes or []
     )
     built = _seal(
-        state, env, parent, txs, receipts, validators_hash=validators_hash, last_commit=last_commit
+        state,
+        env,
+        parent,
+        txs,
+        receipts,
+        validators_hash=validators_hash,
+        last_commit=last_commit,
+        evidence=evidence,
     )
     built.rejected = rejected
     return built
@@ -376,6 +387,7 @@ def apply_block(
         receipts,
         validators_hash=header.validators_hash,
         last_commit=block.last_commit,
+        evidence=block.evidence,
     )
     for name in (
         "transactions_root",
@@ -384,6 +396,7 @@ def apply_block(
         "gas_used",
         "state_root",
         "last_commit_hash",
+        "evidence_hash",
     ):
         _expect(name, getattr(built.block.header, name), getattr(header, name))
     return built

@@ -32,6 +32,7 @@ class Header:
     last_commit_hash: bytes  # hash of the previous height's commit certificate
     validators_hash: bytes
     randomness: bytes  # PREVRANDAO for the EVM
+    evidence_hash: bytes  # evidence_root() of the double-sign evidence the block records
 
     def encode(self) -> bytes:
         """Canonical msgpack: the fields as an array, in declaration order."""
@@ -64,13 +65,19 @@ def _header_from_list(values: object) -> Header:
     return Header(*values)
 
 
+def evidence_root(evidence: tuple[bytes, ...]) -> bytes:
+    """keccak-256 of the canonical list of encoded evidence: the header's `evidence_hash`."""
+    return keccak256(msgpack_canon.pack(list(evidence)))
+
+
 @dataclass(frozen=True)
 class Block:
-    """A header, the transactions it commits to, and the previous height's commit certificate."""
+    """A header, its transactions, the previous height's commit certificate, and evidence."""
 
     header: Header
     transactions: tuple[Transaction, ...]
     last_commit: bytes = b""
+    evidence: tuple[bytes, ...] = ()  # encoded brainchain.types.evidence.DoubleSign
 
     @property
     def hash(self) -> bytes:
@@ -81,9 +88,10 @@ class Block:
         return self.header.height
 
     def encode(self) -> bytes:
-        """Canonical msgpack [header fields, [raw txs], last commit]."""
+        """Canonical msgpack [header fields, [raw txs], last commit, [evidence]]."""
         header = [getattr(self.header, name) for name in HEADER_FIELDS]
-        return msgpack_canon.pack([header, [tx.raw for tx in self.transactions], self.last_commit])
+        txs = [tx.raw for tx in self.transactions]
+        return msgpack_canon.pack([header, txs, self.last_commit, list(self.evidence)])
 
 
 def decode_block(data: bytes) -> Block:
@@ -94,12 +102,14 @@ def decode_block(data: bytes) -> Block:
         InvalidTransaction: a transaction inside does not decode or verify.
     """
     values = msgpack_canon.unpack(data)
-    if not isinstance(values, list) or len(values) != 3:
-        raise DecodingError("block must be [header, transactions, last_commit]")
-    header_values, raw_txs, last_commit = values
-    if not isinstance(raw_txs, list) or not all(isinstance(r, bytes) for r in raw_txs):
-        raise DecodingError("block transactions must be a list of byte strings")
+    if not isinstance(values, list) or len(values) != 4:
+        raise DecodingError("block must be [header, transactions, last_commit, evidence]")
+    header_values, raw_txs, last_commit, evidence = values
+    for name, items in (("transactions", raw_txs), ("evidence", evidence)):
+        if not isinstance(items, list) or not all(isinstance(item, bytes) for item in items):
+            raise DecodingError(f"block {name} must be a list of byte strings")
     if not isinstance(last_commit, bytes):
         raise DecodingError("block last_commit must be bytes")
     header = _header_from_list(header_values)
-    return Block(header, tuple(decode_transaction(r) for r in raw_txs), last_commit)
+    txs = tuple(decode_transaction(r) for r in raw_txs)
+    return Block(header, txs, last_commit, tuple(evidence))

@@ -104,7 +104,8 @@ FRAME_WRITE_TIMEOUT_S = 5.0  # a frame still unsent: the peer stopped reading, d
 DIAL_TIMEOUT_S = 5.0
 RECONNECT_INTERVAL_S = 5.0  # how often bootstrap peers are re-dialled and bans expire
 BAN_S = 600.0  # how long a peer that sent garbage stays disconnected
-STOP_TIMEOUT_S = 15.0  # > FRAME_WRITE_TIMEOUT_S: a shielded write may finish first
+CLOSE_TIMEOUT_S = 2 * FRAME_WRITE_TIMEOUT_S  # closing connections at stop: a frame, then GO_AWAY
+STOP_TIMEOUT_S = CLOSE_TIMEOUT_S + 5.0
 
 Handler = Callable[[str, bytes], Awaitable[bytes]]
 """Answers one request: (peer id, request) -> response; raises PeerMisbehaved on garbage."""
@@ -122,7 +123,7 @@ class TrioGuest:
         self.running = False
 
     async def serve(self, ready: asyncio.Event) -> None:
-        """Run trio until cancelled, then stop every host and let the guest run finish.
+        """Run trio until cancelled; then wait for the hosts to stop, and end the guest run.
 
         Raises:
             What a trio task let escape: a bug, which ends the run.
@@ -149,6 +150,12 @@ class TrioGuest:
             ready.set()
             await finished.wait()
         finally:
+            # Hosts first: a TaskGroup cancels their `serve` along with this one, and each stops
+            # its host in order. Only what is still running after that is cancelled.
+            self._spawn.close()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    await finished.wait()
             self._scope.cancel()
             async with asyncio.timeout(STOP_TIMEOUT_S):
                 await finished.wait()
@@ -470,29 +477,29 @@ class P2PNode:
 
     async def _run(self, up: asyncio.Event, stopped: asyncio.Event) -> None:
         try:
-            with self._scope:
-                async with self._host.run([self._listen]):
-                    try:
-                        async with (
-                            background_trio_service(self._pubsub),
-                            background_trio_service(self._router),
-                            trio.open_nursery() as nursery,
-                        ):
-                            await self._pubsub.wait_until_ready()
-                            for topic, limit in self._topics.items():
-                                validator = functools.partial(self._validate, topic, limit)
-                                self._pubsub.set_topic_validator(topic, validator, False)
-                                await self._pubsub.subscribe(topic)
-                            for protocol in self._protocols:
-                                handler = functools.partial(self._answer, protocol)
-                                self._host.set_stream_handler(TProtocol(protocol), handler)
-                            self.listen_addrs = [str(addr) for addr in self._host.get_addrs()]
-                            nursery.start_soon(self._publish_outbox)
-                            nursery.start_soon(self._run_work, nursery)
-                            nursery.start_soon(self._keep_connected)
-                            up.set()
-                    finally:
-                        await self._close_connections()
+            async with self._host.run([self._listen]):
+                # Stopping cancels this scope, and not the host's own tasks: cancelled, py-libp2p
+                # marks a connection closed before it closes it, and leaks the socket.
+                with self._scope:
+                    async with (
+                        background_trio_service(self._pubsub),
+                        background_trio_service(self._router),
+                        trio.open_nursery() as nursery,
+                    ):
+                        await self._pubsub.wait_until_ready()
+                        for topic, limit in self._topics.items():
+                            validator = functools.partial(self._validate, topic, limit)
+                            self._pubsub.set_topic_validator(topic, validator, False)
+                            await self._pubsub.subscribe(topic)
+                        for protocol in self._protocols:
+                            handler = functools.partial(self._answer, protocol)
+                            self._host.set_stream_handler(TProtocol(protocol), handler)
+                        self.listen_addrs = [str(addr) for addr in self._host.get_addrs()]
+                        nursery.start_soon(self._publish_outbox)
+                        nursery.start_soon(self._run_work, nursery)
+                        nursery.start_soon(self._keep_connected)
+                        up.set()
+                await self._close_connections()
         except Exception as exc:  # boundary: serve raises it on the asyncio side
             self._failure = exc
         finally:
@@ -625,10 +632,10 @@ class P2PNode:
         }
 
     async def _close_connections(self) -> None:
-        """Close every connection, shielded and all at once: py-libp2p's own shutdown closes them
-        while cancelled, so the closes stop at their first await and the sockets leak."""
+        """Close every connection at once (each close sleeps 0.1 s in py-libp2p), before the host
+        stops; the host closes them only after its tasks are cancelled, and leaks the sockets."""
         connections = self._host.get_network().connections
-        with trio.CancelScope(shield=True), trio.move_on_after(STOP_TIMEOUT_S / 2):
+        with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT_S):
             async with trio.open_nursery() as nursery:
                 for conn in [conn for conns in connections.values() for conn in conns]:
                     nursery.start_soon(_close, conn)

@@ -16,6 +16,7 @@ MIB = 1024 * KIB
 TOPIC_TXS = "/brainchain/txs/1"
 TOPIC_PROPOSALS = "/brainchain/proposals/1"
 TOPIC_VOTES = "/brainchain/votes/1"
+TOPIC_EVIDENCE = "/brainchain/evidence/1"
 
 PROTOCOL_BLOCK_SYNC = "/brainchain/block-sync/1"
 
@@ -33,6 +34,8 @@ GOSSIP_MAX_BYTES: Mapping[str, int] = {
     TOPIC_PROPOSALS: GOSSIP_FRAME_MAX_BYTES - GOSSIP_ENVELOPE_BYTES,
     # Votes of one round, re-broadcast together on a timer: a few hundred bytes per validator.
     TOPIC_VOTES: 64 * KIB,
+    # One double-sign pair: two signed proposals or votes.
+    TOPIC_EVIDENCE: 4 * KIB,
 }
 
 

@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 import plyvel
 
 from brainchain.types.block import Block, decode_block
+from brainchain.types.evidence import decode_evidence
 from brainchain.types.receipt import Receipt
 from node.store import schema
 from node.store.codec import (
@@ -92,6 +93,11 @@ class Store:
             self._receipts.put(block_hash, receipts)
         return receipts
 
+    def evidence_height(self, key: bytes) -> int | None:
+        """The height of the block that recorded the offence `key` (DoubleSign.key), if any."""
+        data = self._db.get(schema.EVIDENCE + key)
+        return None if data is None else int.from_bytes(data, "big")
+
     def commit_at(self, height: int) -> bytes | None:
         """The encoded commit certificate this node holds for the block at `height`."""
         return self._db.get(schema.commit_key(height))
@@ -132,6 +138,9 @@ class Store:
             batch.put(schema.HEAD_KEY, block_hash)
             if commit:
                 batch.put(schema.commit_key(block.height), commit)
+            for evidence in block.evidence:
+                key = decode_evidence(evidence).key
+                batch.put(schema.EVIDENCE + key, block.height.to_bytes(schema.HEIGHT_BYTES, "big"))
             self.wal.prune(batch, block.height)
             if genesis:
                 batch.put(schema.GENESIS_KEY, block_hash)

@@ -11,6 +11,7 @@
 | b"K" + height (8 bytes, BE)  | the commit certificate this node saw for it    |
 | b"W" + height + seq (4, BE)  | consensus WAL: our own signed votes/proposals  |
 | b"P" + height + block hash   | blocks we proposed or precommitted, by the WAL |
+| b"E" + offence key           | height of the block that recorded the evidence |
 | b"M" + name                  | metadata: head hash, genesis hash              |
 """
 
@@ -28,6 +29,7 @@ META = b"M"
 COMMIT = b"K"
 WAL = b"W"
 WAL_BLOCK = b"P"
+EVIDENCE = b"E"
 WAL_SEQ_BYTES = 4
 
 HEAD_KEY = META + b"head"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import threading
+import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -372,22 +374,38 @@ async def test_same_seed_same_peer_id_and_bootstrap_peers_are_redialled(
         assert (await net.start("c")).peer_id != first_id
 
 
-def test_shutdown_leaves_no_tasks_threads_or_warnings(caplog: pytest.LogCaptureFixture) -> None:
+def test_shutdown_leaves_no_tasks_threads_sockets_or_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     threads_before = set(threading.enumerate())
 
     async def scenario() -> set[asyncio.Task[Any]]:
-        async with network() as net:
+        guest = TrioGuest()
+        async with asyncio.TaskGroup() as tg:
+            ready = asyncio.Event()
+            services = [tg.create_task(guest.serve(ready))]
+            await ready.wait()
+            net = Net(tg, guest)
             a = await net.start("a", protocols={PROTOCOL_BLOCK_SYNC: echo})
             b = await net.start("b", bootstrap=a.listen_addrs)
             await linked(a, b)
             a.publish(TOPIC_VOTES, b"bye")
             await next_gossip(b)
             await b.request(a.peer_id, PROTOCOL_BLOCK_SYNC, b"x")
+            # As a failing supervisor's TaskGroup does: every service at once, the guest first.
+            for service in [*services, *net.tasks.values()]:
+                service.cancel()
         current = asyncio.current_task()
         return {task for task in asyncio.all_tasks() if task is not current}
 
-    with caplog.at_level(logging.WARNING, logger="asyncio"):
+    with (
+        caplog.at_level(logging.WARNING, logger="asyncio"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always", ResourceWarning)
         assert asyncio.run(scenario(), debug=True) == set()
+        gc.collect()  # an unclosed socket warns when collected
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
     leftover = set(threading.enumerate()) - threads_before
     # Only trio's idle worker cache may outlive the run (its threads exit after 10 s idle).
     assert all(t.daemon and t.name.startswith("Trio thread") for t in leftover), leftover

@@ -123,6 +123,7 @@ def test_out_of_gas_inside_a_run() -> None:
 FUZZ_OPS = [
     *[bytes([op]) for op in (*BINARY, *UNARY)],
     b"\x50", b"\x5b", b"\x58", b"\x5a", b"\x5f", b"\x80", b"\x81", b"\x90", b"\x91",
+    b"\x84", b"\x8f", b"\x94", b"\x9f", b"\x5f" * 8,
     b"\x51", b"\x52", b"\x54", b"\x55", b"\x20", b"\x00", b"\xfe", b"\x0a", b"\x1d",
 ]
 
@@ -143,7 +144,7 @@ def programs(draw: st.DrawFn) -> bytes:
     return b"".join(pieces)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(code=programs(), gas=st.integers(21_000, 120_000))
 def test_random_programs(code: bytes, gas: int) -> None:
     assert_same(code, gas=gas)
