@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from brainchain.crypto.secp256k1 import private_key_to_address
-from genesis.format import DEFAULT_BASE_FEE, DEFAULT_GAS_LIMIT, Genesis, GenesisValidator
+from genesis.format import (
+    COMMITTEE_SIZE,
+    DEFAULT_BASE_FEE,
+    DEFAULT_GAS_LIMIT,
+    Genesis,
+    GenesisValidator,
+    default_committee_size,
+)
 
 DEFAULT_CHAIN_ID = 1337
 DEV_BALANCE = 10_000 * 10**18
@@ -54,7 +61,8 @@ def make_devnet_genesis(
     timestamp: int = 0,
     extra_alloc: dict[bytes, int] | None = None,
 ) -> Genesis:
-    """A genesis for a local network: the validators, the dev accounts funded, 1 gwei base fee."""
+    """A genesis for a local network: the validators, the dev accounts funded, 1 gwei base fee,
+    and the default committee size written out so people see where to change it."""
     alloc = {a.address: a.balance for a in DEV_ACCOUNTS}
     alloc.update(extra_alloc or {})
     return Genesis(
@@ -64,4 +72,5 @@ def make_devnet_genesis(
         base_fee=DEFAULT_BASE_FEE,
         validators=tuple(validators),
         alloc=tuple(sorted(alloc.items())),
+        brain={COMMITTEE_SIZE: default_committee_size(sum(v.stake for v in validators))},
     )

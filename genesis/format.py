@@ -1,8 +1,14 @@
-"""The genesis file: chain id, validators, funded accounts, block gas limit and base fee.
+"""The genesis file: chain id, validators, funded accounts, block gas limit, base fee and BRAIN
+parameters.
 
 JSON, so people can read and edit it. Integers may be given as JSON numbers or as hex/decimal
 strings (balances in wei overflow doubles). `parse_genesis` validates everything up front so a
 bad file fails with one clear message before a node opens its database.
+
+BRAIN parameters live under "brain". So far one: "committee_size", the expected committee size k
+of stake-weighted sortition (DESIGN.md §5 step 2, brainchain/sortition.py). It must be a positive
+integer no larger than half the total stake, as the sortition's author recommends: its cost grows
+as k approaches the total stake W. Absent, it is min(16, W // 2), and 1 for a total stake of 1.
 """
 
 from __future__ import annotations
@@ -12,12 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from brainchain.crypto import ecvrf
 from brainchain.crypto.address import parse_address, to_checksum_address
 from brainchain.crypto.keccak import keccak256
 from brainchain.encoding import msgpack_canon
+from brainchain.errors import InvalidVrfKey
 
 DEFAULT_GAS_LIMIT = 30_000_000
 DEFAULT_BASE_FEE = 1_000_000_000  # 1 gwei, EIP-1559 INITIAL_BASE_FEE
+COMMITTEE_SIZE = "committee_size"  # key in "brain"
+DEFAULT_COMMITTEE_SIZE = 16
+MAX_STAKE = 2**64 - 1  # a msgpack uint64 in the validator-set hash
 
 
 class GenesisError(ValueError):
@@ -31,7 +42,7 @@ class GenesisValidator:
     name: str
     address: bytes  # secp256k1 account (sends commit/reveal transactions, earns fees)
     consensus_pubkey: bytes  # ed25519, signs votes and proposals
-    vrf_pubkey: bytes  # ed25519, RFC 9381 ECVRF
+    vrf_pubkey: bytes  # ECVRF-EDWARDS25519-SHA512-TAI public key (RFC 9381 §5.5)
     stake: int
 
 
@@ -45,7 +56,24 @@ class Genesis:
     base_fee: int
     validators: tuple[GenesisValidator, ...]
     alloc: tuple[tuple[bytes, int], ...]  # (address, balance in wei), sorted by address
-    brain: dict[str, Any] = field(default_factory=dict)  # BRAIN parameters (later issues)
+    brain: dict[str, Any] = field(default_factory=dict)  # BRAIN parameters, see the docstring
+
+    @property
+    def total_stake(self) -> int:
+        """W: the stake of all validators together."""
+        return sum(v.stake for v in self.validators)
+
+    @property
+    def committee_size(self) -> int:
+        """k: brain.committee_size, else the default of the module docstring."""
+        if COMMITTEE_SIZE in self.brain:
+            return int(self.brain[COMMITTEE_SIZE])
+        return default_committee_size(self.total_stake)
+
+
+def default_committee_size(total_stake: int) -> int:
+    """min(16, W // 2), at least 1: every stake unit of a one-unit chain is its committee."""
+    return max(1, min(DEFAULT_COMMITTEE_SIZE, total_stake // 2))
 
 
 def _int(value: Any, where: str) -> int:
@@ -73,6 +101,39 @@ def _hex_bytes(value: Any, size: int, where: str) -> bytes:
     if len(raw) != size:
         raise GenesisError(f"{where}: expected {size} bytes, got {len(raw)}")
     return raw
+
+
+def _stake(value: Any, where: str) -> int:
+    stake = _int(value, where)
+    if stake > MAX_STAKE:
+        raise GenesisError(f"{where}: {stake} does not fit in 64 bits")
+    return stake
+
+
+def _vrf_pubkey(value: Any, where: str) -> bytes:
+    key = _hex_bytes(value, ecvrf.POINT_BYTES, where)
+    try:
+        ecvrf.validate_key(key)
+    except InvalidVrfKey as exc:
+        raise GenesisError(f"{where}: not a usable VRF public key: {exc.reason}") from None
+    return key
+
+
+def _brain(value: Any, total_stake: int) -> dict[str, Any]:
+    """The "brain" object with its parameters checked and their integers normalised."""
+    if not isinstance(value, dict):
+        raise GenesisError("brain: expected an object")
+    brain = dict(value)
+    if COMMITTEE_SIZE in brain:
+        k = _int(brain[COMMITTEE_SIZE], f"brain.{COMMITTEE_SIZE}")
+        if k == 0:
+            raise GenesisError(f"brain.{COMMITTEE_SIZE}: must be positive")
+        if 2 * k > total_stake:
+            raise GenesisError(
+                f"brain.{COMMITTEE_SIZE}: {k} is more than half the total stake {total_stake}"
+            )
+        brain[COMMITTEE_SIZE] = k
+    return brain
 
 
 def _address(value: Any, where: str) -> bytes:
@@ -108,14 +169,17 @@ def parse_genesis(doc: dict[str, Any]) -> Genesis:
                 consensus_pubkey=_hex_bytes(
                     v.get("consensus_pubkey"), 32, f"{where}.consensus_pubkey"
                 ),
-                vrf_pubkey=_hex_bytes(v.get("vrf_pubkey"), 32, f"{where}.vrf_pubkey"),
-                stake=_int(v.get("stake", 1), f"{where}.stake"),
+                vrf_pubkey=_vrf_pubkey(v.get("vrf_pubkey"), f"{where}.vrf_pubkey"),
+                stake=_stake(v.get("stake", 1), f"{where}.stake"),
             )
         )
     if not validators:
         raise GenesisError("validators: at least one validator is required")
     if len({v.address for v in validators}) != len(validators):
         raise GenesisError("validators: duplicate validator address")
+    total_stake = sum(v.stake for v in validators)
+    if total_stake == 0:
+        raise GenesisError("validators: the total stake must be positive")
     if not isinstance(doc["alloc"], dict):
         raise GenesisError("alloc: expected an object of address -> {balance}")
     alloc: dict[bytes, int] = {}
@@ -123,9 +187,7 @@ def parse_genesis(doc: dict[str, Any]) -> Genesis:
         address = _address(addr_text, f"alloc[{addr_text}]")
         balance = entry.get("balance", 0) if isinstance(entry, dict) else entry
         alloc[address] = _int(balance, f"alloc[{addr_text}].balance")
-    brain = doc.get("brain", {})
-    if not isinstance(brain, dict):
-        raise GenesisError("brain: expected an object")
+    brain = _brain(doc.get("brain", {}), total_stake)
     return Genesis(
         chain_id=chain_id,
         timestamp=_int(doc.get("timestamp", 0), "timestamp"),

@@ -500,14 +500,22 @@ class ConsensusDriver:
             log.warning("gossip on %s not sent: %s", topic, exc)
 
     async def _rebroadcast(self) -> None:
-        """Re-send what we signed each second; relay all we hold when the height is stuck."""
+        """Re-send what we signed each second; relay all we hold when the height is stuck.
+
+        Votes of every round of the height go (they are small, and a late precommit can still
+        decide an earlier round); a proposal, which carries its block, only for the current
+        round, so a stuck network is not flooded with blocks of rounds it has left.
+        """
         last_height = -1
         while True:
             await asyncio.sleep(REBROADCAST_S)
-            height = self.machine.height
-            stuck = height == last_height
-            self._broadcast(self.machine.known_messages() if stuck else self.machine.own_messages())
-            last_height = height
+            machine = self.machine
+            stuck = machine.height == last_height
+            messages = machine.known_messages() if stuck else machine.own_messages()
+            self._broadcast(
+                [m for m in messages if isinstance(m, Vote) or m.round == machine.round]
+            )
+            last_height = machine.height
 
     async def _relay_transactions(self) -> None:
         """Gossip transactions submitted here, in batches."""

@@ -14,10 +14,17 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 
-from genesis.format import load_genesis
+from genesis.format import Genesis, load_genesis
 from node.block_sync import answer_sync
 from node.chain import Chain, NodeStatus
-from node.config import NodeConfig, clear_runtime, load_keys, write_runtime
+from node.config import (
+    ConfigError,
+    NodeConfig,
+    NodeKeys,
+    clear_runtime,
+    load_keys,
+    write_runtime,
+)
 from node.consensus_driver import ConsensusDriver
 from node.metrics import NodeMetrics
 from node.metrics import serve as serve_metrics
@@ -44,6 +51,7 @@ async def run_node(cfg: NodeConfig) -> None:
     """
     genesis = load_genesis(cfg.genesis_path)
     keys = load_keys(cfg.keys_path)
+    check_validator_keys(genesis, keys)
     chain = Chain.open(cfg.data_dir, genesis, proposer=keys.address)
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
@@ -132,6 +140,22 @@ async def run_node(cfg: NodeConfig) -> None:
                 loop.remove_signal_handler(signum)
         clear_runtime(cfg.home)
         chain.close()
+
+
+def check_validator_keys(genesis: Genesis, keys: NodeKeys) -> None:
+    """A validator's keys.json must hold the keys genesis registers for it.
+
+    Raises:
+        ConfigError: genesis names this consensus key with another account or VRF key.
+    """
+    for validator in genesis.validators:
+        if validator.consensus_pubkey != keys.consensus_pubkey:
+            continue
+        if (validator.address, validator.vrf_pubkey) != (keys.address, keys.vrf_pubkey):
+            raise ConfigError(
+                f"keys.json does not hold the account and VRF keys genesis registers for "
+                f"validator {validator.name!r}"
+            )
 
 
 async def _count_blocks(chain: Chain, metrics: NodeMetrics) -> None:

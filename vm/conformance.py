@@ -102,6 +102,7 @@ def block_environment(env: dict[str, Any]) -> tuple[BlockEnvironment, list[bytes
             _int(env.get("currentExcessBlobGas", "0x0")),
             BLOB_BASE_FEE_UPDATE_FRACTION,
         ),
+        brain_precompiles=False,  # Ethereum has no BRAIN precompiles at 0x…0b01–0b05
     )
     first = max(0, height - BLOCK_HASH_WINDOW)
     hashes = [keccak256(str(n).encode()) for n in range(first, height)]

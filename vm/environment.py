@@ -17,3 +17,6 @@ class BlockEnvironment:
     base_fee: int
     randomness: bytes  # PREVRANDAO
     blob_base_fee: int = 1  # no blobs on this chain (EIP-4844): always the minimum
+    # BRAIN's native precompiles (0x…0b01–0b05, DESIGN.md §3) exist on brainchain; the Ethereum
+    # state tests run without them, as those addresses are ordinary accounts on Ethereum.
+    brain_precompiles: bool = True

@@ -39,7 +39,7 @@ from vm.frame import CODE_PADDING, Environment, Evm, Message
 from vm.gas import GAS_CODE_DEPOSIT, charge_gas
 from vm.jumpdest import valid_jump_destinations
 from vm.precompiles.errors import PrecompileFailure
-from vm.precompiles.mapping import PRECOMPILES
+from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
 
 STACK_DEPTH_LIMIT = 1024
 EOF_PREFIX = 0xEF  # EIP-3541
@@ -179,6 +179,10 @@ def execute_code(message: Message, env: Environment) -> Evm:
             except PrecompileFailure as failure:
                 raise ExceptionalHalt(str(failure)) from None
             evm.gas_left -= used
+            return evm
+        if env.block.brain_precompiles and message.code_address in BRAIN_PRECOMPILES:
+            # Runs on the frame like an opcode: charges gas, sets the output, may Revert.
+            BRAIN_PRECOMPILES[message.code_address](evm)
             return evm
         run(evm)
     except ExceptionalHalt as error:

@@ -50,7 +50,7 @@ from vm.frame import Environment, Message, TransactionEnvironment
 from vm.gas import MAX_REFUND_QUOTIENT
 from vm.instructions.system import compute_contract_address
 from vm.interpreter import process_message_call
-from vm.precompiles.mapping import PRECOMPILES
+from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
 
 
 def check_transaction(
@@ -198,7 +198,9 @@ def prepare_message(tx: Transaction, env: Environment, gas: int) -> Message:
         data = tx.data
         code = get_code(state, get_account(state, tx.to).code_hash)
         code_address = tx.to
-    accessed = {current_target, tx.sender, env.block.proposer, *PRECOMPILES}
+    # EIP-2929: precompiles start warm; BRAIN's too, where the chain has them.
+    native = BRAIN_PRECOMPILES if env.block.brain_precompiles else ()
+    accessed = {current_target, tx.sender, env.block.proposer, *PRECOMPILES, *native}
     accessed.update(env.tx.access_list_addresses)
     return Message(
         caller=tx.sender,

@@ -1,4 +1,9 @@
-"""The only table from precompile address to implementation.
+"""The only tables from precompile address to implementation.
+
+The standard precompiles are pure functions of their input: (data, gas) -> (gas used, output).
+BRAIN's (DESIGN.md §3) read the chain's state and answer in the Solidity ABI, so they take the
+frame as an opcode does, as the spec's precompiles all do: they charge its gas, set its output,
+and stop it with an exceptional halt or a revert.
 
 spec: cancun/vm/precompiled_contracts/mapping.py
 """
@@ -7,25 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from vm.frame import Evm
 from vm.precompiles.addresses import (
     ALT_BN128_ADD_ADDRESS,
     ALT_BN128_MUL_ADDRESS,
     ALT_BN128_PAIRING_CHECK_ADDRESS,
     BLAKE2F_ADDRESS,
+    COMMITTEE_ADDRESS,
     ECRECOVER_ADDRESS,
     IDENTITY_ADDRESS,
     MODEXP_ADDRESS,
     POINT_EVALUATION_ADDRESS,
     RIPEMD160_ADDRESS,
     SHA256_ADDRESS,
+    VRF_ADDRESS,
 )
 from vm.precompiles.blake2f import blake2f
 from vm.precompiles.bn254 import bn254_add, bn254_mul, bn254_pairing
+from vm.precompiles.committee import committee
 from vm.precompiles.modexp import modexp
 from vm.precompiles.point_evaluation import point_evaluation
 from vm.precompiles.simple import ecrecover, identity, ripemd160, sha256
+from vm.precompiles.vrf import vrf
 
 Precompile = Callable[[bytes, int], tuple[int, bytes]]
+BrainPrecompile = Callable[[Evm], None]
 
 PRECOMPILES: dict[bytes, Precompile] = {
     ECRECOVER_ADDRESS: ecrecover,
@@ -38,4 +49,9 @@ PRECOMPILES: dict[bytes, Precompile] = {
     ALT_BN128_PAIRING_CHECK_ADDRESS: bn254_pairing,
     BLAKE2F_ADDRESS: blake2f,
     POINT_EVALUATION_ADDRESS: point_evaluation,
+}
+
+BRAIN_PRECOMPILES: dict[bytes, BrainPrecompile] = {
+    VRF_ADDRESS: vrf,
+    COMMITTEE_ADDRESS: committee,
 }
