@@ -25,6 +25,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.machine import commit_id
 from bench.transfers import CHAIN_ID, _end_to_end, _fund, _keys, presign
 from node import devnet
 
@@ -82,7 +83,7 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=40)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
+    commit = commit_id()
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"python {platform.python_version()}, commit {commit}, {args.validators} validators"

@@ -24,6 +24,7 @@ from typing import Any
 
 from eth_abi import encode
 
+from bench.machine import commit_id
 from brainchain.crypto.keccak import keccak256
 from brainchain.crypto.secp256k1 import private_key_to_address
 from brainchain.state.account import Account
@@ -221,7 +222,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-py-evm", action="store_true", help="measure this VM only")
     args = parser.parse_args()
-    commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
+    commit = commit_id()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
         f"{platform.python_version()}, commit {commit}"

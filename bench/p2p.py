@@ -15,11 +15,11 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from importlib.metadata import version
 
+from bench.machine import commit_id
 from node.p2p.bridge import P2PNode, TrioGuest
 from node.p2p.gossip import pack_batches, unpack_batch
 from node.p2p.limits import PROTOCOL_BLOCK_SYNC, TOPIC_TXS
@@ -29,16 +29,6 @@ IN_FLIGHT = 256  # gossip messages published but not yet received: keeps the out
 CONNECT_SAMPLES = 10
 CONCURRENT_REQUESTS = 16
 WAIT_S = 60.0
-
-
-def _commit_id() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "none"
-    return out.stdout.strip() or "none"
 
 
 def _ms(seconds: list[float]) -> str:
@@ -179,7 +169,7 @@ def main() -> None:
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus,"
         f" {platform.processor() or platform.platform()}; libp2p {version('libp2p')},"
-        f" trio {version('trio')}; commit {_commit_id()}"
+        f" trio {version('trio')}; commit {commit_id()}"
     )
     asyncio.run(bench_connect(rng))
     asyncio.run(bench_gossip(rng, args.size))

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.machine import commit_id
 from brainchain.crypto.secp256k1 import private_key_to_address, recover_address, sign
 from brainchain.state.state import State
 from brainchain.types.transaction import TX_FEE_MARKET, decode_transaction, sign_transaction
@@ -201,7 +202,7 @@ def main() -> None:
     parser.add_argument("--skip-e2e", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
+    commit = commit_id()
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"python {platform.python_version()}, commit {commit}"

@@ -11,25 +11,15 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import time
 
+from bench.machine import commit_id
 from brainchain.crypto.keccak import keccak256
 from brainchain.trie import Trie, ordered_trie_root
 
 ACCOUNT_VALUE_SIZE = 70  # about an account's RLP: nonce, balance, storage root, code hash
 ADDRESS_SIZE = 20
 ITEM_SIZE = 110  # about a signed transfer transaction
-
-
-def _commit_id() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "none"
-    return out.stdout.strip() or "none"
 
 
 def _per_second(count: int, seconds: float) -> str:
@@ -48,7 +38,7 @@ def main() -> None:
 
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus,"
-        f" {platform.processor() or platform.platform()}; commit {_commit_id()}"
+        f" {platform.processor() or platform.platform()}; commit {commit_id()}"
     )
     start = time.perf_counter()
     for _ in range(10_000):

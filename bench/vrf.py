@@ -16,7 +16,6 @@ import argparse
 import os
 import platform
 import random
-import subprocess
 import time
 from collections.abc import Callable
 
@@ -24,6 +23,7 @@ import nacl.bindings
 from coincurve import PrivateKey
 from eth_abi import encode
 
+from bench.machine import commit_id
 from brainchain.crypto import ecvrf
 from brainchain.crypto.keccak import keccak256
 from brainchain.sortition import selected_units
@@ -47,16 +47,6 @@ COMMITTEES = (
     ("stake 10^17 of 10^18, k=100", (10**17, 9 * 10**17), 100),
     ("stake 10^17 of 10^18, k=1000", (10**17, 9 * 10**17), 1_000),
 )
-
-
-def _commit_id() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "none"
-    return out.stdout.strip() or "none"
 
 
 def _rate(label: str, count: int, run: Callable[[], object]) -> None:
@@ -155,7 +145,7 @@ def main() -> None:
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus"
         f" (one thread used), {platform.processor() or platform.platform()};"
-        f" libsodium via pynacl {nacl.__version__}; commit {_commit_id()}"
+        f" libsodium via pynacl {nacl.__version__}; commit {commit_id()}"
     )
     keys = [rng.randbytes(ecvrf.SECRET_KEY_BYTES) for _ in range(args.size)]
     public = [ecvrf.public_key(sk) for sk in keys]

@@ -373,7 +373,7 @@ class ConsensusDriver:
             gossip = await self.network.inbound.get()
             try:
                 if gossip.topic == TOPIC_VOTES:
-                    self._on_votes(unpack_batch(gossip.data), gossip.origin)
+                    self._on_votes(unpack_batch(gossip.data))
                 elif gossip.topic == TOPIC_PROPOSALS:
                     message = decode_proposal_message(gossip.data)
                     self._tasks.create_task(self._on_proposal(message, gossip.origin))
@@ -386,7 +386,7 @@ class ConsensusDriver:
             except BrainchainError as exc:  # DecodingError, InvalidTransaction, bad signature
                 self._misbehaved(gossip.origin, f"{gossip.topic}: {exc}")
 
-    def _on_votes(self, items: list[bytes], origin: str) -> None:
+    def _on_votes(self, items: list[bytes]) -> None:
         height = self.machine.height
         for item in items:
             if item in self._seen_votes:

@@ -47,7 +47,8 @@ class NodeMetrics:
             registry=r,
         )
         self._last_commit = time.monotonic()
-        self._step: tuple[str, float] | None = None
+        self._position: tuple[int, int, str] | None = None  # (height, round, step) now
+        self._entered = 0.0  # when the machine reached that position
 
     def committed(self, block: Block) -> None:
         """A block became the head."""
@@ -60,13 +61,12 @@ class NodeMetrics:
 
     def consensus_at(self, height: int, round_: int, step: str) -> None:
         """The machine's position after an event: closes the previous step's timing."""
-        now = time.monotonic()
-        key = f"{height}/{round_}/{step}"
-        if self._step is not None and self._step[0] != key:
-            previous = self._step[0].rsplit("/", 1)[1]
-            self.step_seconds.labels(step=previous).observe(now - self._step[1])
-        if self._step is None or self._step[0] != key:
-            self._step = (key, now)
+        position = (height, round_, step)
+        if position != self._position:
+            now = time.monotonic()
+            if self._position is not None:
+                self.step_seconds.labels(step=self._position[2]).observe(now - self._entered)
+            self._position, self._entered = position, now
         self.round.set(round_)
 
     def render(self) -> bytes:

@@ -13,7 +13,7 @@ from brainchain.encoding import msgpack_canon
 from brainchain.errors import DecodingError
 from brainchain.types.block import Block, decode_block
 from brainchain.types.commit import CommitCertificate, decode_commit
-from brainchain.types.vote import Proposal, Vote, decode_proposal, decode_vote
+from brainchain.types.vote import Proposal, Vote, decode_proposal
 
 MAX_SYNC_BLOCKS = 32  # blocks per block-sync response (each ≤ one proposal frame)
 
@@ -47,11 +47,6 @@ def decode_proposal_message(data: bytes) -> ProposalMessage:
 def encode_votes(votes: list[Vote]) -> list[bytes]:
     """Votes as batch items for node.p2p.gossip.pack_batches."""
     return [vote.encode() for vote in votes]
-
-
-def decode_votes(items: list[bytes]) -> list[Vote]:
-    """Raises: DecodingError: an item is not a vote."""
-    return [decode_vote(item) for item in items]
 
 
 @dataclass(frozen=True, slots=True)
