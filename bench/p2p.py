@@ -1,5 +1,6 @@
-"""libp2p between two hosts on 127.0.0.1: connect time, gossip with and without batching, and
-request/response round trips, all through node.p2p's asyncio facade.
+"""libp2p between two hosts on 127.0.0.1: connect time, gossip with and without batching, direct
+messages (node.p2p.direct), and request/response round trips, all through node.p2p's asyncio
+facade.
 
     python -m bench.p2p --seed 1 --size 5000
 
@@ -90,15 +91,19 @@ async def bench_connect(rng: random.Random) -> None:
 
 
 async def _gossip(
-    a: P2PNode, b: P2PNode, messages: list[bytes], count: Callable[[bytes], int]
+    send: Callable[[str, bytes], None],
+    b: P2PNode,
+    messages: list[bytes],
+    count: Callable[[bytes], int],
 ) -> float:
-    """Publish `messages` from a, keeping IN_FLIGHT unreceived at most; seconds until b has all."""
+    """`send` (a's publish or send) `messages`, keeping IN_FLIGHT unreceived at most; seconds
+    until b has all."""
     sent = received = items = 0
     start = time.perf_counter()
     async with asyncio.timeout(WAIT_S):
         while received < len(messages):
             while sent < len(messages) and sent - received < IN_FLIGHT:
-                a.publish(TOPIC_TXS, messages[sent])
+                send(TOPIC_TXS, messages[sent])
                 sent += 1
             items += count((await b.inbound.get()).data)
             received += 1
@@ -113,14 +118,16 @@ async def bench_gossip(rng: random.Random, size: int) -> None:
         await b.connect(a.listen_addrs[0])
         await a.wait_for_mesh(b.peer_id, TOPIC_TXS, WAIT_S)
 
-        seconds = await _gossip(a, b, txs, lambda _: 1)
-        mb = size * TX_SIZE / seconds / 1e6
-        print(
-            f"gossip, one {TX_SIZE}-byte tx a message: {size / seconds:,.0f} msgs/s, {mb:.2f} MB/s"
-        )
+        for how, send in (("gossip", a.publish), ("direct", a.send)):
+            seconds = await _gossip(send, b, txs, lambda _: 1)
+            mb = size * TX_SIZE / seconds / 1e6
+            print(
+                f"{how}, one {TX_SIZE}-byte tx a message: {size / seconds:,.0f} msgs/s,"
+                f" {mb:.2f} MB/s"
+            )
         for batch_bytes in (4 * 1024, 64 * 1024, 256 * 1024):
             batches = pack_batches(txs, batch_bytes)
-            seconds = await _gossip(a, b, batches, lambda data: len(unpack_batch(data)))
+            seconds = await _gossip(a.publish, b, batches, lambda data: len(unpack_batch(data)))
             mb = sum(map(len, batches)) / seconds / 1e6
             print(
                 f"gossip, batches of {batch_bytes // 1024} KiB ({size // len(batches)} txs):"

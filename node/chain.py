@@ -329,8 +329,7 @@ class Chain:
     def submit_transaction(self, raw: bytes, *, relay: bool = True) -> bytes:
         """Check a raw transaction against the head and add it to the mempool; return its hash.
 
-        With `relay`, it is also queued for gossip to the other nodes (off for what gossip
-        brought: pubsub relays that itself).
+        With `relay`, it is also queued for the consensus driver to send to peers.
 
         Raises:
             InvalidTransaction: the subclass naming why it was refused; nothing changes.

@@ -9,8 +9,10 @@ The machine (brainchain/consensus/machine.py) is sans-I/O (STYLE §4). Here:
   runs (so no vote leaves the node unlogged), `Broadcast` gossips, `ScheduleTimeout` sets a
   loop timer, `RequestValue` builds from the mempool once the block interval has passed,
   `Decide` commits the block with its certificate in one atomic batch.
-- gossip is best effort, so every second the node re-sends what it signed this height, and
-  relays everything it holds when its height has not moved; block sync covers the rest.
+- votes, proposals and transactions go straight to each connected peer (node.p2p.direct);
+  that is best effort and one hop, so every second the node re-sends what it signed this
+  height through gossipsub, which relays it to nodes we are not connected to, and relays
+  everything it holds when its height has not moved; block sync covers the rest.
 
 One task (`_run`) owns the machine and every commit; the others only feed its queue.
 """
@@ -107,6 +109,8 @@ class Network(Protocol):
     inbound: asyncio.Queue[Gossip]
 
     def publish(self, topic: str, data: bytes) -> None: ...
+
+    def send(self, topic: str, data: bytes) -> None: ...
 
     async def request(
         self, peer_id: str, protocol: str, data: bytes, timeout_s: float = ...
@@ -323,8 +327,10 @@ class ConsensusDriver:
         if built is None and action.block_hash in self._blocks:
             built = await self._check(self._blocks[action.block_hash])
         if built is None:
-            log.error("decided block %s is unknown here; block sync will fetch it",
-                      action.block_hash.hex())
+            log.error(
+                "decided block %s is unknown here; block sync will fetch it",
+                action.block_hash.hex(),
+            )
             return
         commit = action.certificate.encode()
         try:
@@ -334,8 +340,12 @@ class ConsensusDriver:
             return
         self._committed(built.block, commit)
         if built.block.transactions:
-            log.info("block %d: %d txs (round %d)", action.height,
-                     len(built.block.transactions), action.round)
+            log.info(
+                "block %d: %d txs (round %d)",
+                action.height,
+                len(built.block.transactions),
+                action.round,
+            )
 
     async def _commit_synced(self, synced: SyncedBlock) -> bool:
         """Execute and commit a fetched block if it extends our head; True when committed."""
@@ -471,9 +481,13 @@ class ConsensusDriver:
         verify_message(message, self.chain.chain_id, self.validators[signer].public_key)
 
     def _on_transactions(self, raws: list[bytes]) -> None:
+        # Peers send transactions one hop. A validator passes none on: validators connect to
+        # each other, so each proposer has them first-hand from the node a client chose. A
+        # follower (between clients and validators) passes on what is new to it.
+        relay = self.index is None
         for raw in raws:
             try:
-                self.chain.submit_transaction(raw, relay=False)
+                self.chain.submit_transaction(raw, relay=relay)
             except InvalidTransaction:
                 continue  # known already, or no longer valid here: not the relayer's fault
 
@@ -484,20 +498,28 @@ class ConsensusDriver:
 
     # --- gossip out -------------------------------------------------------------------------
 
-    def _broadcast(self, messages: Sequence[ConsensusMessage]) -> None:
+    def _broadcast(self, messages: Sequence[ConsensusMessage], *, relayed: bool = False) -> None:
+        """Send `messages` to each connected peer, or through gossipsub when `relayed`."""
+        send = self._publish if relayed else self._send
         votes = [m for m in messages if isinstance(m, Vote)]
         for message in messages:
             if isinstance(message, Proposal) and message.block_hash in self._blocks:
                 block = self._blocks[message.block_hash]
-                self._publish(TOPIC_PROPOSALS, ProposalMessage(message, block).encode())
+                send(TOPIC_PROPOSALS, ProposalMessage(message, block).encode())
         for batch in pack_batches(encode_votes(votes), gossip_limit(TOPIC_VOTES)):
-            self._publish(TOPIC_VOTES, batch)
+            send(TOPIC_VOTES, batch)
 
     def _publish(self, topic: str, data: bytes) -> None:
         try:
             self.network.publish(topic, data)
         except P2PError as exc:
             log.warning("gossip on %s not sent: %s", topic, exc)
+
+    def _send(self, topic: str, data: bytes) -> None:
+        try:
+            self.network.send(topic, data)
+        except P2PError as exc:
+            log.warning("direct %s not sent: %s", topic, exc)
 
     async def _rebroadcast(self) -> None:
         """Re-send what we signed each second; relay all we hold when the height is stuck.
@@ -513,18 +535,19 @@ class ConsensusDriver:
             stuck = machine.height == last_height
             messages = machine.known_messages() if stuck else machine.own_messages()
             self._broadcast(
-                [m for m in messages if isinstance(m, Vote) or m.round == machine.round]
+                [m for m in messages if isinstance(m, Vote) or m.round == machine.round],
+                relayed=True,
             )
             last_height = machine.height
 
     async def _relay_transactions(self) -> None:
-        """Gossip transactions submitted here, in batches."""
+        """Send transactions to relay to each peer, in batches (see `_on_transactions`)."""
         limit = gossip_limit(TOPIC_TXS)
         while True:
             await self.chain.relay_ready.wait()
             await asyncio.sleep(TX_RELAY_DELAY_S)
             for batch in pack_batches(self.chain.take_relay(), limit):
-                self._publish(TOPIC_TXS, batch)
+                self._send(TOPIC_TXS, batch)
 
     # --- block sync -------------------------------------------------------------------------
 

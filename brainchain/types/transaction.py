@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from brainchain.crypto.keccak import keccak256
@@ -23,6 +24,12 @@ TX_ACCESS_LIST = 1
 TX_FEE_MARKET = 2
 
 AccessList = tuple[tuple[bytes, tuple[bytes, ...]], ...]
+
+# Decoded transactions remembered, by their encoding: a validator meets each transaction when
+# it arrives (RPC or a peer), again in the proposed block, and again if it syncs that block;
+# decoding recovers the sender (about 35 µs of the ~60 µs), so the repeats cost as much as
+# the first. A few blocks' worth of transfers.
+DECODED_CACHE_SIZE = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +175,10 @@ def _signing_hash(tx_type: int, fields: list[rlp.Item]) -> bytes:
     return keccak256(_payload(tx_type, fields))
 
 
+@functools.lru_cache(maxsize=DECODED_CACHE_SIZE)
 def decode_transaction(raw: bytes) -> Transaction:
-    """Decode a network-encoded transaction and recover its sender.
+    """Decode a network-encoded transaction and recover its sender (remembered: the result is
+    immutable and depends on `raw` alone; what raises is not remembered).
 
     Raises:
         MalformedTransaction: not canonical RLP, wrong field count or shape.

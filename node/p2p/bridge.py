@@ -21,6 +21,9 @@ hundred messages a second whatever their size, so gossip goes in batches, node.p
 - GossipSub v1.1 only: py-libp2p's v1.2 sends an IDONTWANT frame to every mesh peer for every
   message, however small (go-libp2p: from 1 KiB), which cut small-message throughput from
   about 325 to 140 messages/s.
+- Yamux releases receive window in batches of half the window, as go-yamux does
+  (PY_YAMUX_RELEASE_ON_READ=0, py-libp2p's own knob): by default it sends a WINDOW_UPDATE frame
+  after every read, which doubled the frames on the wire and halved consensus heights/s.
 - Noise is the only security transport, so every connection proves the peer's key.
 - One connection per peer, so a dial returns once connected instead of after happy eyeballs'
   250 ms head start (connect: 250 ms before, about 10 ms now).
@@ -39,6 +42,7 @@ import functools
 import ipaddress
 import logging
 import math
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -69,9 +73,11 @@ from libp2p.tools.anyio_service import background_trio_service
 from libp2p.utils.varint import encode_varint_prefixed, read_varint_prefixed_bytes_limited
 
 from node.p2p import P2PError, PeerMisbehaved
+from node.p2p.direct import FrameError, FrameReader, encode_frame
 from node.p2p.gossip import Gossip
 from node.p2p.limits import (
     GOSSIP_FRAME_MAX_BYTES,
+    PROTOCOL_DIRECT,
     ExchangeLimits,
     check_outgoing,
     exchange_limits,
@@ -87,6 +93,8 @@ log = logging.getLogger(__name__)
 # but without the connection manager's state line, which it forces to INFO every 30 s.
 logging.getLogger("libp2p").propagate = True
 logging.getLogger("libp2p.network.auto_connector").setLevel(logging.WARNING)
+# Read by py-libp2p at each read; see the module docstring.
+os.environ.setdefault("PY_YAMUX_RELEASE_ON_READ", "0")
 
 KEY_SEED_BYTES = 32  # an ed25519 seed: the same seed is the same peer id across restarts
 
@@ -97,6 +105,9 @@ GOSSIP_HEARTBEAT_S = 1
 OUTBOUND_RPCS_PER_PEER = 1024  # frames queued per peer before pubsub drops
 INBOUND_MESSAGES = 4096  # delivered gossip waiting for the node; beyond it, dropped and logged
 OUTBOX_MESSAGES = 1024  # publishes waiting for trio; beyond it, publish raises P2PError
+DIRECT_FRAMES_PER_PEER = 1024  # direct frames queued per peer; beyond it, dropped and logged
+DIRECT_WRITE_BYTES = 256 * 1024  # queued frames joined into one write up to this size
+DIRECT_READ_BYTES = 64 * 1024
 
 REQUEST_TIMEOUT_S = 10.0  # default for a whole request/response exchange
 ANSWER_TIMEOUT_S = 30.0  # an inbound exchange: read the request, run the handler, write
@@ -311,7 +322,9 @@ class P2PNode:
         self._scope = trio.CancelScope()
         self._pending: set[asyncio.Future[Any]] = set()
         self._banned: dict[ID, float] = {}  # peer -> trio time its ban ends
+        self._senders: dict[ID, trio.MemorySendChannel[bytes]] = {}  # direct frames, per peer
         self._failure: Exception | None = None
+        self._stopped = False
         self._handler_tasks: asyncio.TaskGroup | None = None
         self._handler_context = contextvars.Context()
 
@@ -361,6 +374,30 @@ class P2PNode:
             raise P2PError(f"gossip outbox full ({OUTBOX_MESSAGES} messages)") from None
         except trio.BrokenResourceError:
             raise P2PError("the p2p node is stopped") from None
+
+    def send(self, topic: str, data: bytes) -> None:
+        """Queue `data` on `topic` once for each connected peer, not relayed (node.p2p.direct);
+        best effort, as gossip is: re-send what must arrive.
+
+        Raises:
+            ValueError: an unknown topic, or `data` over its limit.
+            P2PError: the node is stopped.
+        """
+        if topic not in self._topics:
+            raise ValueError(f"not subscribed to {topic!r}")
+        frame = encode_frame(topic, data)
+        if self._stopped:
+            raise P2PError("the p2p node is stopped")
+        for peer in self._live_peers() - self._banned.keys():
+            sender = self._senders.get(peer)
+            try:
+                if sender is None:
+                    sender = self._start_sender(peer)
+                sender.send_nowait(frame)
+            except trio.WouldBlock:
+                log.warning("direct queue to %s full: dropped a message on %s", peer, topic)
+            except trio.BrokenResourceError:  # its stream just failed: start another
+                self._start_sender(peer).send_nowait(frame)
 
     async def request(
         self, peer_id: str, protocol: str, data: bytes, timeout_s: float = REQUEST_TIMEOUT_S
@@ -494,6 +531,9 @@ class P2PNode:
                         for protocol in self._protocols:
                             handler = functools.partial(self._answer, protocol)
                             self._host.set_stream_handler(TProtocol(protocol), handler)
+                        self._host.set_stream_handler(
+                            TProtocol(PROTOCOL_DIRECT), self._receive_frames
+                        )
                         self.listen_addrs = [str(addr) for addr in self._host.get_addrs()]
                         nursery.start_soon(self._publish_outbox)
                         nursery.start_soon(self._run_work, nursery)
@@ -503,6 +543,7 @@ class P2PNode:
         except Exception as exc:  # boundary: serve raises it on the asyncio side
             self._failure = exc
         finally:
+            self._stopped = True
             self._pubsub.seen_messages.stop()  # a thread Pubsub starts and never stops
             self._work.close()
             self._outbox.close()
@@ -527,12 +568,67 @@ class P2PNode:
         if origin == self._host.get_id():
             return  # our own publish: the caller already has it
         for topic in message.topicIDs:
-            if topic not in self._topics:
-                continue
-            try:
-                self.inbound.put_nowait(Gossip(topic, origin.to_base58(), message.data))
-            except asyncio.QueueFull:
-                log.warning("inbound gossip queue full: dropped a message on %s", topic)
+            if topic in self._topics:
+                self._put_inbound(Gossip(topic, origin.to_base58(), message.data))
+
+    def _put_inbound(self, gossip: Gossip) -> None:
+        try:
+            self.inbound.put_nowait(gossip)
+        except asyncio.QueueFull:
+            log.warning("inbound gossip queue full: dropped a message on %s", gossip.topic)
+
+    def _start_sender(self, peer: ID) -> trio.MemorySendChannel[bytes]:
+        """A queue of direct frames for `peer`, and the task that writes them."""
+        sender, frames = trio.open_memory_channel[bytes](DIRECT_FRAMES_PER_PEER)
+        self._senders[peer] = sender
+        self._submit(functools.partial(self._send_frames, peer, sender, frames))
+        return sender
+
+    async def _send_frames(
+        self,
+        peer: ID,
+        sender: trio.MemorySendChannel[bytes],
+        frames: trio.MemoryReceiveChannel[bytes],
+    ) -> None:
+        """Write `peer`'s queued frames on one stream, joining what is queued, until it fails."""
+        try:
+            async with frames:
+                with trio.fail_after(DIAL_TIMEOUT_S):
+                    stream = await self._host.new_stream(peer, [TProtocol(PROTOCOL_DIRECT)])
+                try:
+                    async for frame in frames:
+                        batch, size = [frame], len(frame)
+                        with contextlib.suppress(trio.WouldBlock):
+                            while size < DIRECT_WRITE_BYTES:
+                                batch.append(frames.receive_nowait())
+                                size += len(batch[-1])
+                        await stream.write(b"".join(batch))
+                except BaseException:
+                    await _discard(stream)
+                    raise
+        except (BaseLibp2pError, trio.TooSlowError) as exc:
+            log.debug("direct stream to %s ended: %r", peer, exc)
+        finally:
+            if self._senders.get(peer) is sender:
+                del self._senders[peer]
+
+    async def _receive_frames(self, stream: INetStream) -> None:
+        """Deliver the frames a peer's direct stream carries, until it ends."""
+        peer = stream.muxed_conn.peer_id
+        origin = peer.to_base58()
+        reader = FrameReader()
+        try:
+            if peer in self._banned:
+                raise P2PError(f"{peer} is banned")
+            while True:
+                for topic, data in reader.feed(await stream.read(DIRECT_READ_BYTES)):
+                    if topic in self._topics:
+                        self._put_inbound(Gossip(topic, origin, data))
+        except FrameError as exc:
+            self._ban(peer, f"direct stream: {exc}")
+            await _discard(stream)
+        except (BaseLibp2pError, P2PError):
+            await _discard(stream)  # ended, or nobody to read from
 
     def _validate(self, topic: str, limit: int, forwarder: ID, message: rpc_pb2.Message) -> bool:
         """Gossip size check, before delivery or relay: an honest peer relays nothing oversize."""

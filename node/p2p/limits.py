@@ -19,6 +19,10 @@ TOPIC_VOTES = "/brainchain/votes/1"
 TOPIC_EVIDENCE = "/brainchain/evidence/1"
 
 PROTOCOL_BLOCK_SYNC = "/brainchain/block-sync/1"
+# Direct messages (node.p2p.direct): one stream per peer, frames naming their topic by index
+# in DIRECT_TOPICS, each under its topic's gossip limit. Append topics; never reorder them.
+PROTOCOL_DIRECT = "/brainchain/direct/1"
+DIRECT_TOPICS = (TOPIC_TXS, TOPIC_PROPOSALS, TOPIC_VOTES, TOPIC_EVIDENCE)
 
 # One pubsub frame; go-libp2p-pubsub's default, which py-libp2p also uses.
 GOSSIP_FRAME_MAX_BYTES = 1 * MIB

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 import urllib.request
@@ -13,6 +14,7 @@ from eth_account import Account
 
 from node import devnet
 from node.cli.client import RpcClient
+from node.config import NodeConfig, generate_keys, write_config, write_keys
 from tests.node.harness import Network, height, wait_for_height, wait_for_receipt
 
 VALIDATORS = 4
@@ -82,7 +84,9 @@ def test_a_transaction_sent_to_one_node_is_committed_once_and_read_everywhere(
     ]
     assert included == [committed_at]  # committed once
     for client in network.clients():
-        assert client.call("eth_getTransactionReceipt", tx_hash)["blockHash"] == receipt["blockHash"]
+        assert (
+            client.call("eth_getTransactionReceipt", tx_hash)["blockHash"] == receipt["blockHash"]
+        )
 
     scraped = urllib.request.urlopen(network.nodes[0].metrics, timeout=5).read().decode()
     gauges = {
@@ -129,3 +133,43 @@ def test_a_paused_validator_resumes_and_catches_up(network: Network) -> None:
     finally:
         paused.signal(signal.SIGCONT)
     wait_for_height([paused.client()], max(height(c) for c in others))
+
+
+def test_validators_in_a_line_and_a_follower_commit_through_relays(tmp_path: Path) -> None:
+    """Direct messages go one hop; what crosses further goes by gossipsub's relay (re-sent
+    each second), block sync, and a follower passing transactions on to its validator."""
+    home = tmp_path / "line"
+    devnet.create(
+        home,
+        validators=VALIDATORS,
+        chain_id=1337,
+        rpc_port=0,
+        p2p_port=0,
+        metrics_port=0,
+        block_interval_s=0.2,
+    )
+    follower_home = home / "follower"
+    follower_home.mkdir()
+    write_keys(generate_keys(), follower_home / "keys.json")
+    shutil.copy(home / "node0" / "genesis.json", follower_home / "genesis.json")
+    write_config(NodeConfig(follower_home, rpc_port=0, p2p_port=0, metrics_port=0))
+    net = Network([*devnet.node_homes(home), follower_home])
+    try:
+        net.nodes[0].start()
+        for i in range(1, VALIDATORS):  # node0 - node1 - node2 - node3 - follower
+            net.nodes[i].start(net.nodes[i - 1].p2p)
+        follower = net.nodes[VALIDATORS].start(net.nodes[VALIDATORS - 1].p2p)
+        clients = net.clients()
+        wait_for_height(clients, 3)
+        tx_hash = transfer(follower, 0)
+        receipt = wait_for_receipt(clients[0], tx_hash)
+        top = int(receipt["blockNumber"], 16) + 1
+        wait_for_height(clients, top)
+        hashes = [block_hashes(c, top) for c in clients]
+        assert all(h == hashes[0] for h in hashes)
+        assert (
+            follower.call("eth_getTransactionReceipt", tx_hash)["blockHash"] == receipt["blockHash"]
+        )
+        assert follower.call("brain_nodeStatus")["validator"] is None
+    finally:
+        print(net.stop_all())

@@ -19,8 +19,9 @@ from brainchain.encoding import msgpack_canon
 from brainchain.errors import DecodingError
 from node.p2p import P2PError, PeerMisbehaved, bridge, limits
 from node.p2p.bridge import P2PNode, TrioGuest
+from node.p2p.direct import HEADER
 from node.p2p.gossip import Gossip, pack_batches, unpack_batch
-from node.p2p.limits import PROTOCOL_BLOCK_SYNC, TOPIC_TXS, TOPIC_VOTES
+from node.p2p.limits import DIRECT_TOPICS, PROTOCOL_BLOCK_SYNC, TOPIC_TXS, TOPIC_VOTES
 
 WAIT_S = 10.0  # generous: a wait that runs out is a failure, never a way to pace a test
 
@@ -139,6 +140,69 @@ async def test_a_burst_of_batches_arrives_whole() -> None:
             a.publish(TOPIC_TXS, batch)
         received = [unpack_batch((await next_gossip(b)).data) for _ in batches]
     assert [tx for batch in received for tx in batch] == txs
+
+
+# ---- direct messages ----
+
+
+@pytest.mark.asyncio
+async def test_direct_messages_reach_each_connected_peer_once_and_go_no_further() -> None:
+    async with network() as net:
+        hub = await net.start("hub")
+        b = await net.start("b", bootstrap=hub.listen_addrs)
+        c = await net.start("c", bootstrap=hub.listen_addrs)
+        await until(lambda: len(hub.peers()) == 2)
+
+        b.send(TOPIC_VOTES, b"vote")
+        assert await next_gossip(hub) == Gossip(TOPIC_VOTES, b.peer_id, b"vote")
+        hub.send(TOPIC_VOTES, b"from hub")
+        # Had the hub passed b's vote on, c would have it before the hub's own message.
+        assert await next_gossip(c) == Gossip(TOPIC_VOTES, hub.peer_id, b"from hub")
+        assert await next_gossip(b) == Gossip(TOPIC_VOTES, hub.peer_id, b"from hub")
+        assert hub.inbound.empty() and b.inbound.empty() and c.inbound.empty()
+
+
+@pytest.mark.asyncio
+async def test_a_burst_of_direct_messages_arrives_whole_and_in_order() -> None:
+    txs = [i.to_bytes(4, "big") * 50 for i in range(2000)]
+    batches = pack_batches(txs, 8 * 1024)
+    async with network() as net:
+        a = await net.start("a", topics=[TOPIC_TXS, TOPIC_VOTES])
+        b = await net.start("b", topics=[TOPIC_TXS, TOPIC_VOTES], bootstrap=a.listen_addrs)
+        await until(lambda: a.peers() == [b.peer_id])
+        for i, batch in enumerate(batches):
+            a.send(TOPIC_TXS, batch)
+            a.send(TOPIC_VOTES, i.to_bytes(2, "big"))
+        received = [await next_gossip(b) for _ in range(2 * len(batches))]
+    assert [g.data for g in received[1::2]] == [i.to_bytes(2, "big") for i in range(len(batches))]
+    assert [tx for g in received[::2] for tx in unpack_batch(g.data)] == txs
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        HEADER.pack(limits.GOSSIP_MAX_BYTES[TOPIC_VOTES] + 1, DIRECT_TOPICS.index(TOPIC_VOTES)),
+        HEADER.pack(1, len(DIRECT_TOPICS)) + b"?",
+    ],
+    ids=["oversize", "unknown-topic"],
+)
+@pytest.mark.asyncio
+async def test_a_bad_direct_frame_gets_its_sender_banned(
+    monkeypatch: pytest.MonkeyPatch, frame: bytes
+) -> None:
+    async with network() as net:
+        honest = await net.start("honest")
+        liar = await net.start("liar", bootstrap=honest.listen_addrs)
+        await until(lambda: honest.peers() == [liar.peer_id])
+        liar.send(TOPIC_VOTES, b"fine")
+        assert await next_gossip(honest) == Gossip(TOPIC_VOTES, liar.peer_id, b"fine")
+
+        monkeypatch.setattr(bridge, "encode_frame", lambda topic, data: frame)
+        liar.send(TOPIC_VOTES, b"whatever")
+        await until(lambda: liar.peer_id not in honest.peers())
+        with pytest.raises(P2PError, match="banned"):
+            await honest.connect(liar.listen_addrs[0])
+        assert honest.inbound.empty()
 
 
 # ---- request/response ----
@@ -341,9 +405,16 @@ async def test_local_misuse_raises_value_error() -> None:
             a.publish(TOPIC_TXS, b"x")
         with pytest.raises(ValueError, match="exceed the limit"):
             a.publish(TOPIC_VOTES, b"x" * (limits.GOSSIP_MAX_BYTES[TOPIC_VOTES] + 1))
+        with pytest.raises(ValueError, match="not subscribed"):
+            a.send(TOPIC_TXS, b"x")
+        with pytest.raises(ValueError, match="exceed"):
+            a.send(TOPIC_VOTES, b"x" * (limits.GOSSIP_MAX_BYTES[TOPIC_VOTES] + 1))
+        a.send(TOPIC_VOTES, b"x")  # nobody connected: nothing to do
         await net.stop(a)
         with pytest.raises(P2PError, match="stopped"):
             a.publish(TOPIC_VOTES, b"x")
+        with pytest.raises(P2PError, match="stopped"):
+            a.send(TOPIC_VOTES, b"x")
 
 
 # ---- identity, reconnection, shutdown ----
@@ -391,6 +462,8 @@ def test_shutdown_leaves_no_tasks_threads_sockets_or_warnings(
             await linked(a, b)
             a.publish(TOPIC_VOTES, b"bye")
             await next_gossip(b)
+            b.send(TOPIC_VOTES, b"bye")
+            await next_gossip(a)
             await b.request(a.peer_id, PROTOCOL_BLOCK_SYNC, b"x")
             # As a failing supervisor's TaskGroup does: every service at once, the guest first.
             for service in [*services, *net.tasks.values()]:

@@ -76,6 +76,8 @@ class Outbox:
     def publish(self, topic: str, data: bytes) -> None:
         self.sent.append((topic, data))
 
+    send = publish
+
     async def request(self, peer_id: str, protocol: str, data: bytes, timeout_s: float = 1) -> bytes:
         raise AssertionError("no requests here")
 
