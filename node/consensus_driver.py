@@ -166,6 +166,7 @@ class ConsensusDriver:
         self._timeouts = timeouts_for(interval_s)
         self._queue: asyncio.Queue[Event | _Synced] = asyncio.Queue()
         self._executed: dict[bytes, BuiltBlock] = {}  # checked children of the head, by hash
+        self._checking: dict[bytes, asyncio.Task[BuiltBlock | None]] = {}  # under way, by hash
         self._blocks: dict[bytes, Block] = {}  # blocks seen in proposals of this height
         self._early: list[tuple[ProposalMessage, str]] = []
         self._seen_votes: set[bytes] = set()
@@ -432,6 +433,20 @@ class ConsensusDriver:
         self._queue.put_nowait(ProposalReceived(proposal, valid))
 
     async def _check(self, block: Block) -> BuiltBlock | None:
+        """valid(v), once per block: a copy that arrives (direct, then relayed) while the block
+        is being executed waits for that verdict instead of executing it again."""
+        built = self._executed.get(block.hash)
+        if built is not None:
+            return built
+        checking = self._checking.get(block.hash)
+        if checking is None:
+            assert self._tasks is not None
+            checking = self._tasks.create_task(self._execute(block))
+            self._checking[block.hash] = checking
+            checking.add_done_callback(lambda _: self._checking.pop(block.hash, None))
+        return await asyncio.shield(checking)
+
+    async def _execute(self, block: Block) -> BuiltBlock | None:
         """valid(v): the block is a child of the head whose execution matches its header."""
         head = self.chain.head
         try:
@@ -522,23 +537,27 @@ class ConsensusDriver:
             log.warning("direct %s not sent: %s", topic, exc)
 
     async def _rebroadcast(self) -> None:
-        """Re-send what we signed each second; relay all we hold when the height is stuck.
+        """Through gossipsub, once a height has lasted a whole tick, re-send what we signed;
+        from the next tick on, relay all we hold. A height decided within a second sends
+        nothing again: its messages went directly, and a large block is not sent twice.
 
         Votes of every round of the height go (they are small, and a late precommit can still
         decide an earlier round); a proposal, which carries its block, only for the current
         round, so a stuck network is not flooded with blocks of rounds it has left.
         """
-        last_height = -1
+        last_height, ticks = -1, 0
         while True:
             await asyncio.sleep(REBROADCAST_S)
             machine = self.machine
-            stuck = machine.height == last_height
-            messages = machine.known_messages() if stuck else machine.own_messages()
+            ticks = ticks + 1 if machine.height == last_height else 0
+            last_height = machine.height
+            if ticks == 0:
+                continue  # the height began within the last tick
+            messages = machine.own_messages() if ticks == 1 else machine.known_messages()
             self._broadcast(
                 [m for m in messages if isinstance(m, Vote) or m.round == machine.round],
                 relayed=True,
             )
-            last_height = machine.height
 
     async def _relay_transactions(self) -> None:
         """Send transactions to relay to each peer, in batches (see `_on_transactions`)."""

@@ -28,8 +28,12 @@ AccessList = tuple[tuple[bytes, tuple[bytes, ...]], ...]
 # Decoded transactions remembered, by their encoding: a validator meets each transaction when
 # it arrives (RPC or a peer), again in the proposed block, and again if it syncs that block;
 # decoding recovers the sender (about 35 µs of the ~60 µs), so the repeats cost as much as
-# the first. A few blocks' worth of transfers.
-DECODED_CACHE_SIZE = 16_384
+# the first. More entries than a full mempool (brainchain/mempool/pool.py DEFAULT_MAX_SIZE)
+# and the blocks in flight, so a transaction met in a block is still remembered; only small
+# ones (transfers, most calls), so the memory stays bounded: 27 MB full of transfers, under
+# 100 MB at worst.
+DECODED_CACHE_SIZE = 32_768
+DECODED_CACHE_TX_MAX_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,16 +179,26 @@ def _signing_hash(tx_type: int, fields: list[rlp.Item]) -> bytes:
     return keccak256(_payload(tx_type, fields))
 
 
-@functools.lru_cache(maxsize=DECODED_CACHE_SIZE)
 def decode_transaction(raw: bytes) -> Transaction:
-    """Decode a network-encoded transaction and recover its sender (remembered: the result is
-    immutable and depends on `raw` alone; what raises is not remembered).
+    """Decode a network-encoded transaction and recover its sender (a small one is remembered:
+    the result is immutable and depends on `raw` alone; what raises is not remembered).
 
     Raises:
         MalformedTransaction: not canonical RLP, wrong field count or shape.
         UnsupportedTransactionType: a blob (EIP-4844) or unknown typed transaction.
         InvalidSignature: r, s or v out of range, or no key recovers.
     """
+    if len(raw) <= DECODED_CACHE_TX_MAX_BYTES:
+        return _decode_remembered(raw)
+    return _decode(raw)
+
+
+@functools.lru_cache(maxsize=DECODED_CACHE_SIZE)
+def _decode_remembered(raw: bytes) -> Transaction:
+    return _decode(raw)
+
+
+def _decode(raw: bytes) -> Transaction:
     if not raw:
         raise MalformedTransaction("empty transaction")
     first = raw[0]

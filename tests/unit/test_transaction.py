@@ -12,6 +12,7 @@ from brainchain.crypto.secp256k1 import SECP256K1_N, private_key_to_address, rec
 from brainchain.encoding import rlp
 from brainchain.errors import InvalidSignature, MalformedTransaction, UnsupportedTransactionType
 from brainchain.types.transaction import (
+    DECODED_CACHE_TX_MAX_BYTES,
     TX_ACCESS_LIST,
     TX_FEE_MARKET,
     TX_LEGACY,
@@ -104,6 +105,31 @@ def test_tampered_signature_is_refused_or_recovers_someone_else() -> None:
         decode_transaction(b"\x02" + rlp.encode(fields))
     fields[-1] = rlp.encode_uint(tx.s ^ 1)
     assert decode_transaction(b"\x02" + rlp.encode(fields)).sender != tx.sender
+
+
+def test_small_transactions_are_decoded_once_large_ones_and_failures_every_time() -> None:
+    def signed(data: bytes) -> bytes:
+        return sign_transaction(
+            private_key=KEY,
+            tx_type=TX_FEE_MARKET,
+            chain_id=1337,
+            nonce=9,
+            gas=100_000,
+            to=bytes(20),
+            value=0,
+            data=data,
+            max_fee_per_gas=1,
+            max_priority_fee_per_gas=1,
+        ).raw
+
+    small, large = signed(b"\x01" * 100), signed(b"\x01" * DECODED_CACHE_TX_MAX_BYTES)
+    assert decode_transaction(small) is decode_transaction(bytes(small))
+    assert decode_transaction(large) == decode_transaction(large)
+    assert decode_transaction(large) is not decode_transaction(large)
+    bad = b"\x02" + small[2:]  # the list header cut: malformed, each time it is asked
+    for _ in range(2):
+        with pytest.raises(MalformedTransaction):
+            decode_transaction(bad)
 
 
 @pytest.mark.parametrize("raw", [b"", b"\x80", b"\x02", b"\x02\xc0", b"\xc3\x01\x02\x03"])
