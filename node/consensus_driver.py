@@ -167,6 +167,7 @@ class ConsensusDriver:
         self._queue: asyncio.Queue[Event | _Synced] = asyncio.Queue()
         self._executed: dict[bytes, BuiltBlock] = {}  # checked children of the head, by hash
         self._checking: dict[bytes, asyncio.Task[BuiltBlock | None]] = {}  # under way, by hash
+        self._head_moved = asyncio.Event()
         self._blocks: dict[bytes, Block] = {}  # blocks seen in proposals of this height
         self._early: list[tuple[ProposalMessage, str]] = []
         self._seen_votes: set[bytes] = set()
@@ -368,6 +369,7 @@ class ConsensusDriver:
             self._evidence.pop(decode_evidence(evidence).key, None)
         self._last_commit = commit
         self._last_commit_time = asyncio.get_running_loop().time()
+        self._head_moved.set()
         self._executed.clear()
         self._blocks.clear()
         self._seen_votes.clear()
@@ -571,17 +573,32 @@ class ConsensusDriver:
     # --- block sync -------------------------------------------------------------------------
 
     async def _sync(self) -> None:
-        """Fetch blocks after our head from a peer that has them, when we lag or are stuck."""
+        """Fetch blocks after our head from a peer that has them, when we lag or are stuck.
+
+        While a peer is further ahead than one response carries, ask again as soon as what
+        came is committed, not a poll later: a chain at tens of heights a second outruns one
+        response a second, and a restarted node would never catch up.
+        """
         last_head = -1
         while True:
             await asyncio.sleep(SYNC_POLL_S)
             head = self.chain.head.height
             stuck, last_head = head == last_head, head
             for peer in self.network.peers():
-                if await self._sync_from(peer, head, stuck):
-                    break
+                fetched = await self._sync_from(peer, head, stuck)
+                if fetched is None:
+                    continue
+                last, peer_head = fetched
+                while peer_head > last and await self._head_reaches(last):
+                    fetched = await self._sync_from(peer, last, stuck=False)
+                    if fetched is None:
+                        break
+                    last, peer_head = fetched
+                break
 
-    async def _sync_from(self, peer: str, head: int, stuck: bool) -> bool:
+    async def _sync_from(self, peer: str, head: int, stuck: bool) -> tuple[int, int] | None:
+        """Queue the blocks after `head` that `peer` sends, certificates checked; the height of
+        the last one queued and the peer's head, or None when none was."""
         request = SyncRequest(head + 1, MAX_SYNC_BLOCKS).encode()
         try:
             response = decode_sync_response(
@@ -590,20 +607,32 @@ class ConsensusDriver:
                 )
             )
         except P2PError:
-            return False
+            return None
         except BrainchainError as exc:
             self._misbehaved(peer, f"block sync: {exc}")
-            return False
+            return None
         # A peer one block ahead is usually only faster at committing the same decision.
         if not response.blocks or (response.head < head + 2 and not stuck):
-            return False
+            return None
         for synced in response.blocks:
             try:
                 check_synced(synced, self.validators, self.chain.chain_id)
             except BrainchainError as exc:
                 self._misbehaved(peer, f"block sync: {exc}")
-                return False
+                return None
             self._queue.put_nowait(_Synced(synced))
+        return response.blocks[-1].block.height, response.head
+
+    async def _head_reaches(self, height: int) -> bool:
+        """Wait until our head is at `height`; False if it is not within a request timeout
+        (a fetched block failed, or the machine is busy)."""
+        try:
+            async with asyncio.timeout(SYNC_REQUEST_TIMEOUT_S):
+                while self.chain.head.height < height:
+                    self._head_moved.clear()
+                    await self._head_moved.wait()
+        except TimeoutError:
+            return False
         return True
 
 

@@ -135,6 +135,44 @@ def test_a_paused_validator_resumes_and_catches_up(network: Network) -> None:
     wait_for_height([paused.client()], max(height(c) for c in others))
 
 
+def make_follower(home: Path) -> Path:
+    """A node of the devnet at `home` that holds no validator key: it follows the chain."""
+    follower = home / "follower"
+    follower.mkdir()
+    write_keys(generate_keys(), follower / "keys.json")
+    shutil.copy(home / "node0" / "genesis.json", follower / "genesis.json")
+    write_config(NodeConfig(follower, rpc_port=0, p2p_port=0, metrics_port=0))
+    return follower
+
+
+def test_a_node_joining_a_fast_chain_late_catches_up(tmp_path: Path) -> None:
+    """Zero block interval: the chain outruns one block-sync response a second, so a new node
+    must ask again as soon as a response is committed, or it never catches up."""
+    home = tmp_path / "fast"
+    devnet.create(
+        home,
+        validators=VALIDATORS,
+        chain_id=1337,
+        rpc_port=0,
+        p2p_port=0,
+        metrics_port=0,
+        block_interval_s=0.0,
+    )
+    net = Network([*devnet.node_homes(home), make_follower(home)])
+    try:
+        for index in range(VALIDATORS):
+            net.start(index)
+        validators = net.clients()
+        wait_for_height(validators, 200)
+        behind = height(validators[0])
+        follower = net.start(VALIDATORS)
+        wait_for_height([follower], behind)
+        assert block_hashes(follower, behind) == block_hashes(validators[0], behind)
+        wait_for_height([follower], height(validators[0]))  # and keeps up from there
+    finally:
+        print(net.stop_all())
+
+
 def test_validators_in_a_line_and_a_follower_commit_through_relays(tmp_path: Path) -> None:
     """Direct messages go one hop; what crosses further goes by gossipsub's relay (re-sent
     each second), block sync, and a follower passing transactions on to its validator."""
@@ -148,12 +186,7 @@ def test_validators_in_a_line_and_a_follower_commit_through_relays(tmp_path: Pat
         metrics_port=0,
         block_interval_s=0.2,
     )
-    follower_home = home / "follower"
-    follower_home.mkdir()
-    write_keys(generate_keys(), follower_home / "keys.json")
-    shutil.copy(home / "node0" / "genesis.json", follower_home / "genesis.json")
-    write_config(NodeConfig(follower_home, rpc_port=0, p2p_port=0, metrics_port=0))
-    net = Network([*devnet.node_homes(home), follower_home])
+    net = Network([*devnet.node_homes(home), make_follower(home)])
     try:
         net.nodes[0].start()
         for i in range(1, VALIDATORS):  # node0 - node1 - node2 - node3 - follower
