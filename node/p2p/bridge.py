@@ -105,7 +105,9 @@ GOSSIP_HEARTBEAT_S = 1
 OUTBOUND_RPCS_PER_PEER = 1024  # frames queued per peer before pubsub drops
 INBOUND_MESSAGES = 4096  # delivered gossip waiting for the node; beyond it, dropped and logged
 OUTBOX_MESSAGES = 1024  # publishes waiting for trio; beyond it, publish raises P2PError
-DIRECT_FRAMES_PER_PEER = 1024  # direct frames queued per peer; beyond it, dropped and logged
+# Direct frames queued for one peer (a stalled one: up to a write and a dial timeout's worth);
+# beyond it, dropped and logged. Room for several of the largest frames (a proposal).
+DIRECT_QUEUE_BYTES = 16 * 1024 * 1024
 DIRECT_WRITE_BYTES = 256 * 1024  # queued frames joined into one write up to this size
 DIRECT_READ_BYTES = 64 * 1024
 
@@ -206,6 +208,37 @@ class _Yamux(Yamux):
 
 # py-libp2p 0.8.1 builds every yamux connection by this name, whatever class `muxer_opt` gives.
 muxer_multistream.Yamux = _Yamux  # type: ignore[attr-defined]
+
+
+class _Outgoing:
+    """Direct frames waiting for one peer's stream: at most DIRECT_QUEUE_BYTES of them."""
+
+    def __init__(self) -> None:
+        self._put, self.frames = trio.open_memory_channel[bytes](math.inf)
+        self.bytes = 0
+
+    def put(self, frame: bytes) -> bool:
+        """Queue `frame`; False (dropped) when it would overfill the queue.
+
+        Raises:
+            trio.BrokenResourceError: the writer has ended; start another.
+        """
+        if self.bytes + len(frame) > DIRECT_QUEUE_BYTES:
+            return False
+        self._put.send_nowait(frame)
+        self.bytes += len(frame)
+        return True
+
+    async def take(self) -> bytes:
+        """The next frame, joined with those queued behind it up to DIRECT_WRITE_BYTES."""
+        batch = [await self.frames.receive()]
+        size = len(batch[0])
+        with contextlib.suppress(trio.WouldBlock):
+            while size < DIRECT_WRITE_BYTES:
+                batch.append(self.frames.receive_nowait())
+                size += len(batch[-1])
+        self.bytes -= size
+        return b"".join(batch)
 
 
 class _PeerQueues(dict[ID, RpcQueue]):
@@ -322,7 +355,8 @@ class P2PNode:
         self._scope = trio.CancelScope()
         self._pending: set[asyncio.Future[Any]] = set()
         self._banned: dict[ID, float] = {}  # peer -> trio time its ban ends
-        self._senders: dict[ID, trio.MemorySendChannel[bytes]] = {}  # direct frames, per peer
+        self._senders: dict[ID, _Outgoing] = {}  # direct frames waiting, per peer
+        self._readers: dict[ID, INetStream] = {}  # each peer's one inbound direct stream
         self._failure: Exception | None = None
         self._stopped = False
         self._handler_tasks: asyncio.TaskGroup | None = None
@@ -389,15 +423,13 @@ class P2PNode:
         if self._stopped:
             raise P2PError("the p2p node is stopped")
         for peer in self._live_peers() - self._banned.keys():
-            sender = self._senders.get(peer)
+            outgoing = self._senders.get(peer)
             try:
-                if sender is None:
-                    sender = self._start_sender(peer)
-                sender.send_nowait(frame)
-            except trio.WouldBlock:
-                log.warning("direct queue to %s full: dropped a message on %s", peer, topic)
+                queued = (outgoing or self._start_sender(peer)).put(frame)
             except trio.BrokenResourceError:  # its stream just failed: start another
-                self._start_sender(peer).send_nowait(frame)
+                queued = self._start_sender(peer).put(frame)
+            if not queued:
+                log.warning("direct queue to %s full: dropped a message on %s", peer, topic)
 
     async def request(
         self, peer_id: str, protocol: str, data: bytes, timeout_s: float = REQUEST_TIMEOUT_S
@@ -577,47 +609,45 @@ class P2PNode:
         except asyncio.QueueFull:
             log.warning("inbound gossip queue full: dropped a message on %s", gossip.topic)
 
-    def _start_sender(self, peer: ID) -> trio.MemorySendChannel[bytes]:
+    def _start_sender(self, peer: ID) -> _Outgoing:
         """A queue of direct frames for `peer`, and the task that writes them."""
-        sender, frames = trio.open_memory_channel[bytes](DIRECT_FRAMES_PER_PEER)
-        self._senders[peer] = sender
-        self._submit(functools.partial(self._send_frames, peer, sender, frames))
-        return sender
+        outgoing = self._senders[peer] = _Outgoing()
+        self._submit(functools.partial(self._send_frames, peer, outgoing))
+        return outgoing
 
-    async def _send_frames(
-        self,
-        peer: ID,
-        sender: trio.MemorySendChannel[bytes],
-        frames: trio.MemoryReceiveChannel[bytes],
-    ) -> None:
-        """Write `peer`'s queued frames on one stream, joining what is queued, until it fails."""
+    async def _send_frames(self, peer: ID, outgoing: _Outgoing) -> None:
+        """Write `peer`'s queued frames on one stream, joining what is queued, until it fails;
+        what is still queued then is dropped with the queue."""
         try:
-            async with frames:
+            async with outgoing.frames:
                 with trio.fail_after(DIAL_TIMEOUT_S):
                     stream = await self._host.new_stream(peer, [TProtocol(PROTOCOL_DIRECT)])
                 try:
-                    async for frame in frames:
-                        batch, size = [frame], len(frame)
-                        with contextlib.suppress(trio.WouldBlock):
-                            while size < DIRECT_WRITE_BYTES:
-                                batch.append(frames.receive_nowait())
-                                size += len(batch[-1])
-                        await stream.write(b"".join(batch))
+                    while True:
+                        await stream.write(await outgoing.take())
                 except BaseException:
                     await _discard(stream)
                     raise
         except (BaseLibp2pError, trio.TooSlowError) as exc:
             log.debug("direct stream to %s ended: %r", peer, exc)
         finally:
-            if self._senders.get(peer) is sender:
+            if self._senders.get(peer) is outgoing:
                 del self._senders[peer]
 
     async def _receive_frames(self, stream: INetStream) -> None:
-        """Deliver the frames a peer's direct stream carries, until it ends."""
+        """Deliver the frames a peer's direct stream carries, until it ends.
+
+        A peer has one: a new stream replaces the last (its writer restarted), so a peer
+        cannot hold more than one partial frame in our memory.
+        """
         peer = stream.muxed_conn.peer_id
         origin = peer.to_base58()
         reader = FrameReader()
+        replaced = self._readers.get(peer)
+        self._readers[peer] = stream
         try:
+            if replaced is not None:
+                await _discard(replaced)
             if peer in self._banned:
                 raise P2PError(f"{peer} is banned")
             while True:
@@ -628,7 +658,10 @@ class P2PNode:
             self._ban(peer, f"direct stream: {exc}")
             await _discard(stream)
         except (BaseLibp2pError, P2PError):
-            await _discard(stream)  # ended, or nobody to read from
+            await _discard(stream)  # ended, replaced, or nobody to read from
+        finally:
+            if self._readers.get(peer) is stream:
+                del self._readers[peer]
 
     def _validate(self, topic: str, limit: int, forwarder: ID, message: rpc_pb2.Message) -> bool:
         """Gossip size check, before delivery or relay: an honest peer relays nothing oversize."""

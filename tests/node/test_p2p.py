@@ -178,6 +178,49 @@ async def test_a_burst_of_direct_messages_arrives_whole_and_in_order() -> None:
     assert [tx for g in received[::2] for tx in unpack_batch(g.data)] == txs
 
 
+@pytest.mark.asyncio
+async def test_what_a_peer_has_not_taken_yet_is_bounded_in_bytes(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    frame_bytes = HEADER.size + 40
+    monkeypatch.setattr(bridge, "DIRECT_QUEUE_BYTES", 2 * frame_bytes)
+    async with network() as net:
+        a = await net.start("a")
+        b = await net.start("b", bootstrap=a.listen_addrs)
+        await until(lambda: a.peers() == [b.peer_id])
+        for i in range(5):  # queued in one go: the writer takes nothing in between
+            a.send(TOPIC_VOTES, bytes([i]) * 40)
+        assert [(await next_gossip(b)).data[0] for _ in range(2)] == [0, 1]
+        a.send(TOPIC_VOTES, b"later")  # the queue drained: room again
+        assert (await next_gossip(b)).data == b"later"
+    assert caplog.text.count("direct queue to") == 3
+
+
+@pytest.mark.asyncio
+async def test_a_peer_reads_one_direct_stream_from_each_peer() -> None:
+    """A new stream replaces the peer's last one: no peer holds two partial frames here."""
+    async with network() as net:
+        a = await net.start("a")
+        b = await net.start("b", bootstrap=a.listen_addrs)
+        await until(lambda: a.peers() == [b.peer_id])
+        vote = DIRECT_TOPICS.index(TOPIC_VOTES)
+
+        async def two_streams() -> bytes:
+            host, peer = b._host, bridge.ID.from_base58(a.peer_id)
+            first = await host.new_stream(peer, [bridge.TProtocol(limits.PROTOCOL_DIRECT)])
+            await first.write(HEADER.pack(1000, vote) + b"partial")
+            second = await host.new_stream(peer, [bridge.TProtocol(limits.PROTOCOL_DIRECT)])
+            await second.write(HEADER.pack(5, vote) + b"whole")
+            with pytest.raises(bridge.BaseLibp2pError):
+                await first.read(1)  # reset by a
+            await second.close()
+            return b"done"
+
+        assert await b._in_trio(two_streams) == b"done"
+        assert await next_gossip(a) == Gossip(TOPIC_VOTES, b.peer_id, b"whole")
+        assert a.peers() == [b.peer_id]  # replaced, not banned
+
+
 @pytest.mark.parametrize(
     "frame",
     [
