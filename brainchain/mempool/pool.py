@@ -25,6 +25,9 @@ from brainchain.mempool.ordering import pays_replacement_bump, priority_fee_at, 
 from brainchain.types.transaction import Transaction
 
 DEFAULT_MAX_SIZE = 20_000
+# Encoded bytes pooled: without it, 20,000 transactions of the largest size a node accepts
+# (128 KiB) would hold 2.5 GB. 64 MiB is 500 of those, or every slot full of ~3 KiB calls.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_PER_SENDER = 256
 DEFAULT_MAX_NONCE_GAP = 64
 DEFAULT_PRICE_BUMP_PERCENT = 10  # geth's default --txpool.pricebump
@@ -76,21 +79,25 @@ class _SenderTxs:
 class Mempool:
     """Transactions waiting for a block, per sender in nonce order.
 
-    Capacity is bounded overall (`max_size`) and per sender (`max_per_sender`); a sender may run
-    at most `max_nonce_gap` nonces ahead of its pending nonce. When full, a newcomer that pays a
-    higher priority fee at the current base fee evicts the cheapest sender *tail* (a sender's
-    highest nonce), so eviction never opens a gap.
+    Capacity is bounded overall (`max_size` transactions, `max_bytes` of their encodings) and
+    per sender (`max_per_sender`); a sender may run at most `max_nonce_gap` nonces ahead of its
+    pending nonce. When full, a newcomer that pays a higher priority fee at the current base fee
+    evicts the cheapest sender *tails* (a sender's highest nonce), so eviction never opens a
+    gap: one to free a slot, as many as free its bytes; all of them or none.
     """
 
     def __init__(
         self,
         *,
         max_size: int = DEFAULT_MAX_SIZE,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         max_per_sender: int = DEFAULT_MAX_PER_SENDER,
         max_nonce_gap: int = DEFAULT_MAX_NONCE_GAP,
         price_bump_percent: int = DEFAULT_PRICE_BUMP_PERCENT,
     ) -> None:
         self.max_size = max_size
+        self.max_bytes = max_bytes
+        self.bytes = 0  # encoded size of everything pooled
         self.max_per_sender = max_per_sender
         self.max_nonce_gap = max_nonce_gap
         self.price_bump_percent = price_bump_percent
@@ -219,49 +226,62 @@ class Mempool:
                     f"sender 0x{sender.hex()} has {len(txs.nonces)} pooled transactions, "
                     f"limit {self.max_per_sender}"
                 )
-            if len(self._by_hash) >= self.max_size:
-                self._make_room(tx, base_fee)
-                txs = self._senders.get(sender)  # eviction may have emptied this sender
+        full = old is None and len(self._by_hash) >= self.max_size
+        released = len(old.tx.raw) if old is not None else 0
+        over = self.bytes - released + len(tx.raw) - self.max_bytes
+        if full or over > 0:
+            self._make_room(tx, base_fee, slot=full, size=over)
+            txs = self._senders.get(sender)  # eviction may have emptied this sender
         self._seq += 1
         if txs is None:
             txs = self._senders[sender] = _SenderTxs()
         if old is not None:
             del self._by_hash[old.tx.hash]
+            self.bytes -= len(old.tx.raw)
         else:
             insort(txs.nonces, tx.nonce)
+        self.bytes += len(tx.raw)
         txs.by_nonce[tx.nonce] = entry
         self._by_hash[tx.hash] = entry
         self._push_tail(txs)
         return old is not None
 
-    def _make_room(self, tx: Transaction, base_fee: int) -> None:
-        """Evict the cheapest sender tail if `tx` outbids it, else raise MempoolFull."""
+    def _make_room(self, tx: Transaction, base_fee: int, *, slot: bool, size: int) -> None:
+        """Evict the cheapest sender tails that `tx` outbids, enough to free a slot (`slot`)
+        and `size` bytes; evict nothing and raise MempoolFull if they are not enough."""
         if self._evict_base_fee != base_fee:
             self._rebuild_evict_heap(base_fee)
         heap = self._evict_heap
-        skipped: list[tuple[int, int, bytes]] = []
-        victim: _Entry | None = None
-        while heap:
+        fee = priority_fee_at(tx, base_fee)
+        taken: list[tuple[int, int, bytes]] = []
+        victims: list[_Entry] = []
+        freed = 0
+        floor: int | str = "none evictable"
+        while heap and ((slot and not victims) or freed < size):
             item = heap[0]
             entry = self._by_hash.get(item[2])
             if entry is None or self._senders[entry.tx.sender].tail() is not entry:
                 heapq.heappop(heap)  # stale
                 continue
-            if entry.tx.sender == tx.sender and entry.tx.nonce < tx.nonce:
-                # Evicting the newcomer's own predecessor would strand it behind a gap.
-                skipped.append(heapq.heappop(heap))
+            if entry.tx.sender == tx.sender and entry.tx.nonce <= tx.nonce:
+                # The newcomer's own predecessor (evicting it would strand the newcomer behind
+                # a gap), or the transaction it replaces.
+                taken.append(heapq.heappop(heap))
                 continue
-            victim = entry
-            break
-        for item in skipped:
+            floor = priority_fee_at(entry.tx, base_fee)
+            if fee <= floor:
+                break  # the heap is cheapest first: nothing further is outbid either
+            taken.append(heapq.heappop(heap))
+            victims.append(entry)
+            freed += len(entry.tx.raw)
+        for item in taken:
             heapq.heappush(heap, item)
-        fee = priority_fee_at(tx, base_fee)
-        if victim is None or fee <= priority_fee_at(victim.tx, base_fee):
-            floor = "none evictable" if victim is None else priority_fee_at(victim.tx, base_fee)
+        if (slot and not victims) or freed < size:
             raise MempoolFull(
                 f"txpool is full: priority fee {fee} at base fee {base_fee}, cheapest {floor}"
             )
-        self._remove_entry(victim)
+        for entry in victims:
+            self._remove_entry(entry)
 
     def _rebuild_evict_heap(self, base_fee: int) -> None:
         heap: list[tuple[int, int, bytes]] = []
@@ -316,7 +336,9 @@ class Mempool:
         if cut == 0:
             return
         for n in txs.nonces[:cut]:
-            del self._by_hash[txs.by_nonce.pop(n).tx.hash]
+            dropped = txs.by_nonce.pop(n).tx
+            del self._by_hash[dropped.hash]
+            self.bytes -= len(dropped.raw)
         del txs.nonces[:cut]
         if not txs.nonces:
             del self._senders[sender]
@@ -326,6 +348,7 @@ class Mempool:
         tx = entry.tx
         txs = self._senders[tx.sender]
         del self._by_hash[tx.hash]
+        self.bytes -= len(tx.raw)
         del txs.by_nonce[tx.nonce]
         was_tail = txs.nonces[-1] == tx.nonce
         del txs.nonces[bisect_left(txs.nonces, tx.nonce)]

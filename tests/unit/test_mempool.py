@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import random
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -295,6 +296,45 @@ def test_eviction_never_strands_the_newcomer_behind_a_gap() -> None:
     assert ids(pool.pending()) == [(1, 0), (1, 1)]
 
 
+def sized(tx: Transaction, size: int) -> Transaction:
+    return replace(tx, raw=bytes(size))
+
+
+def test_full_bytes_evict_as_many_cheaper_tails_as_free_the_room() -> None:
+    pool = Mempool(max_bytes=1_000)
+    add(pool, sized(make_tx(1, 0, tip=1 * GWEI), 300))
+    add(pool, sized(make_tx(2, 0, tip=2 * GWEI), 300))
+    add(pool, sized(make_tx(3, 0, tip=6 * GWEI), 300))
+    assert pool.bytes == 900
+    add(pool, sized(make_tx(4, 0, tip=3 * GWEI), 600))  # needs 500 bytes: two tails go
+    assert ids(pool.pending()) == [(3, 0), (4, 0)] and pool.bytes == 900
+
+
+def test_full_bytes_evict_all_that_is_needed_or_nothing() -> None:
+    pool = Mempool(max_bytes=1_000)
+    add(pool, sized(make_tx(1, 0, tip=1 * GWEI), 300))
+    add(pool, sized(make_tx(2, 0, tip=5 * GWEI), 300))
+    add(pool, sized(make_tx(3, 0, tip=6 * GWEI), 300))
+    with pytest.raises(MempoolFull):  # outbids only sender 1's 300 bytes; 500 are needed
+        add(pool, sized(make_tx(4, 0, tip=3 * GWEI), 600))
+    with pytest.raises(MempoolFull):  # no room however much it pays
+        add(pool, sized(make_tx(4, 0, tip=99 * GWEI), 1_001))
+    assert ids(pool.pending()) == [(1, 0), (2, 0), (3, 0)] and pool.bytes == 900
+
+
+def test_a_larger_replacement_makes_room_from_others_never_from_its_predecessors() -> None:
+    pool = Mempool(max_bytes=1_000)
+    add(pool, sized(make_tx(1, 0, tip=1 * GWEI), 300))
+    add(pool, sized(make_tx(1, 1, tip=1 * GWEI), 300))
+    add(pool, sized(make_tx(2, 0, tip=2 * GWEI), 300))
+    bigger = sized(make_tx(1, 1, tip=3 * GWEI, fee_cap=30 * GWEI), 500)
+    assert add(pool, bigger) is True  # 100 bytes over: sender 2's tail goes, not (1, 0)
+    assert ids(pool.pending()) == [(1, 0), (1, 1)] and pool.bytes == 800
+    with pytest.raises(MempoolFull):
+        add(pool, sized(make_tx(1, 1, tip=9 * GWEI, fee_cap=40 * GWEI), 800))
+    assert pool.get(bigger.hash) == bigger
+
+
 def test_eviction_follows_base_fee_changes() -> None:
     pool = Mempool(max_size=2)
     a = make_tx(1, 0, tip=5 * GWEI, fee_cap=16 * GWEI)  # 5 at base 10, 1 at base 15
@@ -483,9 +523,15 @@ _op = st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(ops=st.lists(_op, max_size=80), max_size=st.integers(1, 12))
-def test_selection_never_has_gaps_or_duplicates(ops: list[tuple], max_size: int) -> None:
-    pool = Mempool(max_size=max_size, max_per_sender=4, max_nonce_gap=3)
+@given(
+    ops=st.lists(_op, max_size=80),
+    max_size=st.integers(1, 12),
+    max_bytes=st.integers(100, 1_200),
+)
+def test_selection_never_has_gaps_or_duplicates(
+    ops: list[tuple], max_size: int, max_bytes: int
+) -> None:
+    pool = Mempool(max_size=max_size, max_bytes=max_bytes, max_per_sender=4, max_nonce_gap=3)
     chain: dict[bytes, int] = {}
     nonce_of = nonces_from(chain)
     known: list[bytes] = []
@@ -499,6 +545,7 @@ def test_selection_never_has_gaps_or_duplicates(ops: list[tuple], max_size: int)
                 fee_cap=fee_cap * GWEI,
                 gas=gas,
             )
+            tx = replace(tx, raw=tx.raw + b"." * (gas // 500))  # 42 to 180 bytes more
             known.append(tx.hash)
             with contextlib.suppress(*REJECTIONS):
                 pool.add(
@@ -521,6 +568,7 @@ def test_selection_never_has_gaps_or_duplicates(ops: list[tuple], max_size: int)
                 pool.remove(known[op[1] % len(known)])
         assert len(pool) <= max_size
         pooled = pool.pending()
+        assert pool.bytes == sum(len(tx.raw) for tx in pooled) <= max_bytes
         assert len(pooled) == len(pool) == len({tx.hash for tx in pooled})
         assert len({(tx.sender, tx.nonce) for tx in pooled}) == len(pooled)
         assert sum(pool.counts(nonce_of)) == len(pool)
