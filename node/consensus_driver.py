@@ -246,7 +246,7 @@ class ConsensusDriver:
                     evidence.first.round,
                 )
                 if self._keep_evidence(evidence):
-                    self._publish(TOPIC_EVIDENCE, evidence.encode())
+                    self._emit(TOPIC_EVIDENCE, evidence.encode(), relayed=True)
 
     def _log(self, entry: ConsensusMessage) -> None:
         """WAL-append (fsynced) our message, with the block it names when we may need it back."""
@@ -354,7 +354,7 @@ class ConsensusDriver:
         block = synced.block
         if block.height != self.chain.head.height + 1:
             return False
-        built = self._executed.get(block.hash) or await self._check(block)
+        built = await self._check(block)
         if built is None:
             return False
         commit = synced.commit.encode()
@@ -517,26 +517,23 @@ class ConsensusDriver:
 
     def _broadcast(self, messages: Sequence[ConsensusMessage], *, relayed: bool = False) -> None:
         """Send `messages` to each connected peer, or through gossipsub when `relayed`."""
-        send = self._publish if relayed else self._send
         votes = [m for m in messages if isinstance(m, Vote)]
         for message in messages:
             if isinstance(message, Proposal) and message.block_hash in self._blocks:
                 block = self._blocks[message.block_hash]
-                send(TOPIC_PROPOSALS, ProposalMessage(message, block).encode())
+                self._emit(TOPIC_PROPOSALS, ProposalMessage(message, block).encode(), relayed)
         for batch in pack_batches(encode_votes(votes), gossip_limit(TOPIC_VOTES)):
-            send(TOPIC_VOTES, batch)
+            self._emit(TOPIC_VOTES, batch, relayed)
 
-    def _publish(self, topic: str, data: bytes) -> None:
+    def _emit(self, topic: str, data: bytes, relayed: bool) -> None:
+        """`data` on `topic` to each connected peer, or through gossipsub when `relayed`."""
         try:
-            self.network.publish(topic, data)
+            if relayed:
+                self.network.publish(topic, data)
+            else:
+                self.network.send(topic, data)
         except P2PError as exc:
-            log.warning("gossip on %s not sent: %s", topic, exc)
-
-    def _send(self, topic: str, data: bytes) -> None:
-        try:
-            self.network.send(topic, data)
-        except P2PError as exc:
-            log.warning("direct %s not sent: %s", topic, exc)
+            log.warning("%s not sent: %s", topic, exc)
 
     async def _rebroadcast(self) -> None:
         """Through gossipsub, once a height has lasted a whole tick, re-send what we signed;
@@ -568,7 +565,7 @@ class ConsensusDriver:
             await self.chain.relay_ready.wait()
             await asyncio.sleep(TX_RELAY_DELAY_S)
             for batch in pack_batches(self.chain.take_relay(), limit):
-                self._send(TOPIC_TXS, batch)
+                self._emit(TOPIC_TXS, batch, relayed=False)
 
     # --- block sync -------------------------------------------------------------------------
 
@@ -585,16 +582,18 @@ class ConsensusDriver:
             head = self.chain.head.height
             stuck, last_head = head == last_head, head
             for peer in self.network.peers():
-                fetched = await self._sync_from(peer, head, stuck)
-                if fetched is None:
-                    continue
-                last, peer_head = fetched
-                while peer_head > last and await self._head_reaches(last):
-                    fetched = await self._sync_from(peer, last, stuck=False)
-                    if fetched is None:
-                        break
-                    last, peer_head = fetched
+                if await self._sync_with(peer, head, stuck):
+                    break
+
+    async def _sync_with(self, peer: str, head: int, stuck: bool) -> bool:
+        """Fetch from `peer` while it is ahead; True when it had blocks for us."""
+        synced = False
+        while (fetched := await self._sync_from(peer, head, stuck)) is not None:
+            synced, stuck = True, False
+            head, peer_head = fetched
+            if peer_head <= head or not await self._head_reaches(head):
                 break
+        return synced
 
     async def _sync_from(self, peer: str, head: int, stuck: bool) -> tuple[int, int] | None:
         """Queue the blocks after `head` that `peer` sends, certificates checked; the height of

@@ -23,18 +23,23 @@ RECIPIENT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 STALL_S = 3.0  # long enough for several heights at the 0.2 s block interval
 
 
-@pytest.fixture
-def network(tmp_path: Path) -> Iterator[Network]:
+def create_devnet(home: Path, block_interval_s: float) -> list[Path]:
+    """A new devnet of VALIDATORS at `home`, every port chosen by the OS; its node homes."""
     devnet.create(
-        tmp_path / "net",
+        home,
         validators=VALIDATORS,
         chain_id=1337,
         rpc_port=0,
         p2p_port=0,
         metrics_port=0,
-        block_interval_s=0.2,
+        block_interval_s=block_interval_s,
     )
-    net = Network(devnet.node_homes(tmp_path / "net"))
+    return devnet.node_homes(home)
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Iterator[Network]:
+    net = Network(create_devnet(tmp_path / "net", 0.2))
     try:
         for index in range(VALIDATORS):
             net.start(index)
@@ -149,16 +154,7 @@ def test_a_node_joining_a_fast_chain_late_catches_up(tmp_path: Path) -> None:
     """Zero block interval: the chain outruns one block-sync response a second, so a new node
     must ask again as soon as a response is committed, or it never catches up."""
     home = tmp_path / "fast"
-    devnet.create(
-        home,
-        validators=VALIDATORS,
-        chain_id=1337,
-        rpc_port=0,
-        p2p_port=0,
-        metrics_port=0,
-        block_interval_s=0.0,
-    )
-    net = Network([*devnet.node_homes(home), make_follower(home)])
+    net = Network([*create_devnet(home, 0.0), make_follower(home)])
     try:
         for index in range(VALIDATORS):
             net.start(index)
@@ -177,16 +173,7 @@ def test_validators_in_a_line_and_a_follower_commit_through_relays(tmp_path: Pat
     """Direct messages go one hop; what crosses further goes by gossipsub's relay (re-sent
     each second), block sync, and a follower passing transactions on to its validator."""
     home = tmp_path / "line"
-    devnet.create(
-        home,
-        validators=VALIDATORS,
-        chain_id=1337,
-        rpc_port=0,
-        p2p_port=0,
-        metrics_port=0,
-        block_interval_s=0.2,
-    )
-    net = Network([*devnet.node_homes(home), make_follower(home)])
+    net = Network([*create_devnet(home, 0.2), make_follower(home)])
     try:
         net.nodes[0].start()
         for i in range(1, VALIDATORS):  # node0 - node1 - node2 - node3 - follower
