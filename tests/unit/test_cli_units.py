@@ -6,7 +6,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from node.cli.main import cli, one_line_errors
+from node.cli.common import one_line_errors
+from node.cli.main import cli
 from node.cli.units import format_ether, parse_amount
 
 
