@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import statistics
 import tempfile
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.machine import commit_id
+from bench.machine import banner
 from bench.transfers import CHAIN_ID, _end_to_end, _fund, _keys, presign
 from node import devnet
 
@@ -83,11 +81,7 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=40)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    commit = commit_id()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"python {platform.python_version()}, commit {commit}, {args.validators} validators"
-    )
+    print(banner(f"{args.validators} validators"))
     keys = _keys(rng, SENDERS)
     raws = presign(keys, args.size + args.latency_samples, rng)
     # presign deals transfers round-robin over the senders; sender k goes to node k % n.

@@ -12,8 +12,6 @@ each and the ratio.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -24,7 +22,7 @@ from typing import Any
 
 from eth_abi import encode
 
-from bench.machine import commit_id
+from bench.machine import banner
 from brainchain.crypto.keccak import keccak256
 from brainchain.crypto.secp256k1 import private_key_to_address
 from brainchain.state.account import Account
@@ -222,11 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-py-evm", action="store_true", help="measure this VM only")
     args = parser.parse_args()
-    commit = commit_id()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
-        f"{platform.python_version()}, commit {commit}"
-    )
+    print(banner())
     runners: list[tuple[str, Callable[[Workload], tuple[int, float]]]] = [("brainchain", run_ours)]
     if not args.skip_py_evm:
         runners.append(("py-evm", run_py_evm))

@@ -1,7 +1,9 @@
-"""What every benchmark prints first: the commit it measured."""
+"""What every benchmark prints first: the machine it ran on and the commit it measured."""
 
 from __future__ import annotations
 
+import os
+import platform
 import subprocess
 
 
@@ -14,3 +16,13 @@ def commit_id() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
+
+
+def banner(extra: str = "") -> str:
+    """One line: machine, cores, Python and commit, then what this benchmark adds (`extra`)."""
+    processor = platform.processor() or platform.platform()
+    line = (
+        f"machine: {platform.machine()} ({processor}), {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, commit {commit_id()}"
+    )
+    return f"{line}; {extra}" if extra else line

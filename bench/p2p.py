@@ -12,15 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import platform
 import random
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable
 from importlib.metadata import version
 
-from bench.machine import commit_id
+from bench.machine import banner
 from node.p2p.bridge import P2PNode, TrioGuest
 from node.p2p.gossip import pack_batches, unpack_batch
 from node.p2p.limits import PROTOCOL_BLOCK_SYNC, TOPIC_TXS
@@ -173,11 +171,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=5_000, help="transactions to gossip")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    print(
-        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus,"
-        f" {platform.processor() or platform.platform()}; libp2p {version('libp2p')},"
-        f" trio {version('trio')}; commit {commit_id()}"
-    )
+    print(banner(f"libp2p {version('libp2p')}, trio {version('trio')}"))
     asyncio.run(bench_connect(rng))
     asyncio.run(bench_gossip(rng, args.size))
     asyncio.run(bench_requests(rng, args.size))

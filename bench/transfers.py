@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import tempfile
 import time
 from pathlib import Path
 
-from bench.machine import commit_id
+from bench.machine import banner
 from brainchain.crypto.secp256k1 import private_key_to_address, recover_address, sign
 from brainchain.state.state import State
 from brainchain.types.transaction import TX_FEE_MARKET, decode_transaction, sign_transaction
@@ -202,11 +200,7 @@ def main() -> None:
     parser.add_argument("--skip-e2e", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    commit = commit_id()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"python {platform.python_version()}, commit {commit}"
-    )
+    print(banner())
     rate = bench_recovery(rng, args.size)
     print(f"(a) secp256k1 recovery: {rate:,.0f} recoveries/s (one core)")
     tps, n = bench_block_execution(rng, args.size)

@@ -7,13 +7,11 @@ time.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import time
 
-from bench.machine import commit_id
+from bench.machine import banner
 from brainchain.crypto.keccak import keccak256
 from brainchain.trie import Trie, ordered_trie_root
 
@@ -36,10 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    print(
-        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus,"
-        f" {platform.processor() or platform.platform()}; commit {commit_id()}"
-    )
+    print(banner())
     start = time.perf_counter()
     for _ in range(10_000):
         keccak256(b"x" * 100)

@@ -13,8 +13,6 @@ and 1.6 M gas per full one.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import time
 from collections.abc import Callable
@@ -23,7 +21,7 @@ import nacl.bindings
 from coincurve import PrivateKey
 from eth_abi import encode
 
-from bench.machine import commit_id
+from bench.machine import banner
 from brainchain.crypto import ecvrf
 from brainchain.crypto.keccak import keccak256
 from brainchain.sortition import selected_units
@@ -33,9 +31,9 @@ from genesis.format import Genesis, GenesisValidator
 from vm.abi import selector
 from vm.environment import BlockEnvironment
 from vm.frame import Environment, Message, TransactionEnvironment
+from vm.gas import GAS_ECRECOVER
 from vm.interpreter import execute_code
 from vm.precompiles.addresses import COMMITTEE_ADDRESS, VRF_ADDRESS
-from vm.precompiles.costs import GAS_ECRECOVER
 from vm.precompiles.simple import ecrecover
 
 TOTAL_STAKE = 10_000
@@ -142,11 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    print(
-        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus"
-        f" (one thread used), {platform.processor() or platform.platform()};"
-        f" libsodium via pynacl {nacl.__version__}; commit {commit_id()}"
-    )
+    print(banner(f"one thread used; libsodium via pynacl {nacl.__version__}"))
     keys = [rng.randbytes(ecvrf.SECRET_KEY_BYTES) for _ in range(args.size)]
     public = [ecvrf.public_key(sk) for sk in keys]
     alphas = [rng.randbytes(32) for _ in range(args.size)]

@@ -33,6 +33,7 @@ from vm.exceptions import (
 )
 from vm.frame import Evm
 from vm.jumpdest import valid_jump_destinations
+from vm.opcodes import Ops
 from vm.runs import ENDS_RUN, Instruction, Run, decode_run, push_size, run_starts
 from vm.stack import STACK_LIMIT
 from vm.words import MASK_256
@@ -48,26 +49,24 @@ STOPPED = -1
 # Two-operand opcodes as expressions of the top word {a} and the word below it {b}
 # (spec: cancun/vm/instructions/{arithmetic,comparison,bitwise}.py).
 BINARY: dict[int, str] = {
-    0x01: "({a} + {b}) & M",  # ADD
-    0x02: "({a} * {b}) & M",  # MUL
-    0x03: "({a} - {b}) & M",  # SUB
-    0x04: "{a} // {b} if {b} else 0",  # DIV
-    0x06: "{a} % {b} if {b} else 0",  # MOD
-    0x10: "1 if {a} < {b} else 0",  # LT
-    0x11: "1 if {a} > {b} else 0",  # GT
-    0x14: "1 if {a} == {b} else 0",  # EQ
-    0x16: "{a} & {b}",  # AND
-    0x17: "{a} | {b}",  # OR
-    0x18: "{a} ^ {b}",  # XOR
-    0x1B: "({b} << {a}) & M if {a} < 256 else 0",  # SHL
-    0x1C: "{b} >> {a} if {a} < 256 else 0",  # SHR
+    Ops.ADD: "({a} + {b}) & M",
+    Ops.MUL: "({a} * {b}) & M",
+    Ops.SUB: "({a} - {b}) & M",
+    Ops.DIV: "{a} // {b} if {b} else 0",
+    Ops.MOD: "{a} % {b} if {b} else 0",
+    Ops.LT: "1 if {a} < {b} else 0",
+    Ops.GT: "1 if {a} > {b} else 0",
+    Ops.EQ: "1 if {a} == {b} else 0",
+    Ops.AND: "{a} & {b}",
+    Ops.OR: "{a} | {b}",
+    Ops.XOR: "{a} ^ {b}",
+    Ops.SHL: "({b} << {a}) & M if {a} < 256 else 0",
+    Ops.SHR: "{b} >> {a} if {a} < 256 else 0",
 }
 UNARY: dict[int, str] = {
-    0x15: "0 if {a} else 1",  # ISZERO
-    0x19: "{a} ^ M",  # NOT
+    Ops.ISZERO: "0 if {a} else 1",
+    Ops.NOT: "{a} ^ M",
 }
-STOP, JUMP, JUMPI, PC, GAS, JUMPDEST, PUSH0 = 0x00, 0x56, 0x57, 0x58, 0x5A, 0x5B, 0x5F
-POP, DUP1, DUP16, SWAP1, SWAP16 = 0x50, 0x80, 0x8F, 0x90, 0x9F
 
 _GLOBALS: dict[str, object] = {
     "M": MASK_256,
@@ -170,39 +169,39 @@ def _jump(destination: str, valid: frozenset[int]) -> str:
 def _emit(out: _Run, instruction: Instruction, valid: frozenset[int]) -> bool:
     """Append one opcode; True when it ends the run having returned (or raised)."""
     op, pc = instruction.op, instruction.pc
-    if op == PUSH0 or push_size(op):
+    if op == Ops.PUSH0 or push_size(op):
         out.sym.append(str(instruction.immediate))
-    elif op == JUMPDEST:
+    elif op == Ops.JUMPDEST:
         pass
     elif op in BINARY:
         a, b = out.pop(), out.pop()
         out.sym.append(out.temp(BINARY[op].format(a=a, b=b)))
     elif op in UNARY:
         out.sym.append(out.temp(UNARY[op].format(a=out.pop())))
-    elif op == POP:
+    elif op == Ops.POP:
         out.drop()
-    elif DUP1 <= op <= DUP16:
-        out.sym.append(out.peek(op - DUP1 + 1))
-    elif SWAP1 <= op <= SWAP16:
-        depth = op - SWAP1 + 2
+    elif Ops.DUP1 <= op <= Ops.DUP16:
+        out.sym.append(out.peek(op - Ops.DUP1 + 1))
+    elif Ops.SWAP1 <= op <= Ops.SWAP16:
+        depth = op - Ops.SWAP1 + 2
         out.need(depth)
         out.sym[-1], out.sym[-depth] = out.sym[-depth], out.sym[-1]
-    elif op == PC:
+    elif op == Ops.PC:
         out.sym.append(str(pc))
-    elif op == GAS:
+    elif op == Ops.GAS:
         out.sym.append(out.temp("evm.gas_left"))
         out.materialize()
         out.add(f"return {pc + 1}")
-    elif op == JUMP:
+    elif op == Ops.JUMP:
         destination = out.pop()
         out.materialize()
         out.add(_jump(destination, valid))
-    elif op == JUMPI:
+    elif op == Ops.JUMPI:
         destination, condition = out.pop(), out.pop()
         out.materialize()
         taken = _jump(destination, valid).replace("\n", "\n    ")
         out.add(f"if {condition}:\n    {taken}\nreturn {pc + 1}")
-    elif op == STOP:
+    elif op == Ops.STOP:
         out.add("evm.running = False; return STOPPED")  # nothing reads the stack after STOP
     else:
         out.materialize()

@@ -28,17 +28,15 @@ from brainchain.errors import BrainchainError, InvalidTransaction
 from brainchain.state.account import Account
 from brainchain.state.state import State, set_account, set_code, set_storage, state_root
 from brainchain.types.receipt import logs_hash
-from brainchain.types.transaction import decode_transaction
+from brainchain.types.transaction import BLOB_TX_TYPE, decode_transaction
 from vm.compiler import DEFAULT_HOT_RUN, set_hot_run
 from vm.environment import BlockEnvironment
+from vm.gas import BLOB_BASE_FEE_UPDATE_FRACTION, MIN_BLOB_GASPRICE
+from vm.instructions.block import BLOCK_HASH_WINDOW
 from vm.transition import run_transaction
 
 FORK = "Cancun"
 CHAIN_ID = 1  # the fixtures are filled for mainnet
-BLOB_TX_TYPE = 3
-BLOCK_HASH_WINDOW = 256
-MIN_BLOB_GASPRICE = 1
-BLOB_BASE_FEE_UPDATE_FRACTION = 3_338_477
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vm.gas import MIN_BLOB_GASPRICE
+
 
 @dataclass(frozen=True, slots=True)
 class BlockEnvironment:
@@ -16,7 +18,7 @@ class BlockEnvironment:
     gas_limit: int
     base_fee: int
     randomness: bytes  # PREVRANDAO
-    blob_base_fee: int = 1  # no blobs on this chain (EIP-4844): always the minimum
+    blob_base_fee: int = MIN_BLOB_GASPRICE  # no blobs on this chain (EIP-4844)
     # BRAIN's native precompiles (0x…0b01–0b05, DESIGN.md §3) exist on brainchain; the Ethereum
     # state tests run without them, as those addresses are ordinary accounts on Ethereum.
     brain_precompiles: bool = True

@@ -1,6 +1,8 @@
 """The Cancun gas schedule: every constant by its spec name, and the dynamic costs.
 
-spec: cancun/vm/gas.py (Yellow Paper App. G, EIP-2929, EIP-2200, EIP-3529, EIP-3860).
+spec: cancun/vm/gas.py (Yellow Paper App. G, EIP-2929, EIP-2200, EIP-3529, EIP-3860), the
+standard precompiles' prices included (Yellow Paper App. E). BRAIN's precompiles derive theirs
+from these in vm/precompiles/costs.py.
 """
 
 from __future__ import annotations
@@ -8,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+# A create transaction's intrinsic gas prices init code too, and brainchain/ sits below vm/, so
+# the one definition lives there; here it takes the spec's name.
+from brainchain.types.transaction import INIT_CODE_WORD_COST as GAS_INIT_CODE_WORD_COST
 from vm.exceptions import OutOfGasError
 
 if TYPE_CHECKING:
@@ -41,16 +46,36 @@ GAS_CALL_STIPEND = 2_300
 GAS_SELF_DESTRUCT = 5_000
 GAS_SELF_DESTRUCT_NEW_ACCOUNT = 25_000
 GAS_ECRECOVER = 3_000
-GAS_WARM_ACCESS = 100
-GAS_COLD_SLOAD = 2_100
-GAS_COLD_ACCOUNT_ACCESS = 2_600
-GAS_INIT_CODE_WORD_COST = 2
-GAS_BLOBHASH_OPCODE = 3
+GAS_SHA256 = 60
+GAS_SHA256_WORD = 12
+GAS_RIPEMD160 = 600
+GAS_RIPEMD160_WORD = 120
+GAS_IDENTITY = 15
+GAS_IDENTITY_WORD = 3
 GAS_RETURN_DATA_COPY = 3
 GAS_FAST_STEP = 5
+GAS_BLAKE2_PER_ROUND = 1  # EIP-152
+GAS_COLD_SLOAD = 2_100
+GAS_COLD_ACCOUNT_ACCESS = 2_600
+GAS_WARM_ACCESS = 100
+GAS_BLOBHASH_OPCODE = 3
+GAS_POINT_EVALUATION = 50_000  # EIP-4844
 GAS_TLOAD = 100
 GAS_TSTORE = 100
 GAS_CALL_STIPEND_SSTORE_GUARD = GAS_CALL_STIPEND  # EIP-2200: SSTORE needs more than this left
+
+# alt_bn128 (EIP-196, EIP-197), priced by EIP-1108 (literals in the spec's alt_bn128.py).
+GAS_BN254_ADD = 150
+GAS_BN254_MUL = 6_000
+GAS_BN254_PAIRING = 45_000
+GAS_BN254_PAIRING_PER_PAIR = 34_000
+# MODEXP, priced by EIP-2565 (in the spec's modexp.py).
+GAS_MODEXP_MINIMUM = 200
+GAS_MODEXP_DIVISOR = 3  # EIP-198's GQUADDIVISOR, as EIP-2565 sets it
+
+# The chain carries no blobs (EIP-4844), but BLOBBASEFEE and the state tests still price them.
+MIN_BLOB_GASPRICE = 1
+BLOB_BASE_FEE_UPDATE_FRACTION = 3_338_477
 
 MAX_REFUND_QUOTIENT = 5  # EIP-3529
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-JUMPDEST = 0x5B
-PUSH1 = 0x60
-PUSH32 = 0x7F
+from vm.opcodes import Ops
+
+# Plain ints, bound once: the scans here and in vm/runs.py compare every byte of every new code
+# with them, and an int compares with an int about twice as fast as with an IntEnum member.
+JUMPDEST, PUSH1, PUSH32 = int(Ops.JUMPDEST), int(Ops.PUSH1), int(Ops.PUSH32)
 CACHE_SIZE = 4096
 
 

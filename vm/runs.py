@@ -13,100 +13,120 @@ from functools import lru_cache
 
 from vm.dispatch import OPCODES, STATIC_GAS_TABLE
 from vm.frame import CODE_PADDING
-
-JUMPDEST = 0x5B
-PUSH1, PUSH32 = 0x60, 0x7F
-CACHE_SIZE = 4096
+from vm.jumpdest import CACHE_SIZE, JUMPDEST, PUSH1, PUSH32
+from vm.opcodes import Ops
 
 # Opcodes after which a new run starts. Jumps and halts move or stop the pc; the rest read the
-# gas left, so the constant gas of the opcodes after them must not have been charged yet.
+# gas left, so the constant gas of the opcodes after them must not have been charged yet. Held
+# as plain ints, as `run_starts` looks up every byte of every new code.
 ENDS_RUN: frozenset[int] = frozenset(
-    {
-        0x00,  # STOP
-        0x56,  # JUMP
-        0x57,  # JUMPI
-        0x5A,  # GAS
-        0x55,  # SSTORE (EIP-2200: fails when gas left <= the call stipend)
-        0xF0,  # CREATE
-        0xF1,  # CALL
-        0xF2,  # CALLCODE
-        0xF3,  # RETURN
-        0xF4,  # DELEGATECALL
-        0xF5,  # CREATE2
-        0xFA,  # STATICCALL
-        0xFD,  # REVERT
-        0xFF,  # SELFDESTRUCT
-    }
-    | {byte for byte in range(256) if byte not in OPCODES}  # INVALID and unassigned bytes
-)
+    int(op)
+    for op in (
+        Ops.STOP,
+        Ops.JUMP,
+        Ops.JUMPI,
+        Ops.GAS,
+        Ops.SSTORE,  # EIP-2200: fails when gas left <= the call stipend
+        Ops.CREATE,
+        Ops.CALL,
+        Ops.CALLCODE,
+        Ops.RETURN,
+        Ops.DELEGATECALL,
+        Ops.CREATE2,
+        Ops.STATICCALL,
+        Ops.REVERT,
+        Ops.SELFDESTRUCT,
+    )
+) | {byte for byte in range(256) if byte not in OPCODES}  # INVALID and unassigned bytes
 
 # (words popped, words pushed) per opcode (spec: each instruction's STACK section).
 _UNARY = (1, 1)
 _BINARY = (2, 1)
 _PRODUCER = (0, 1)
 STACK_EFFECT: dict[int, tuple[int, int]] = {
-    0x00: (0, 0),
-    **{op: _BINARY for op in range(0x01, 0x08)},
-    0x08: (3, 1),
-    0x09: (3, 1),
-    0x0A: _BINARY,
-    0x0B: _BINARY,
-    **{op: _BINARY for op in range(0x10, 0x15)},
-    0x15: _UNARY,
-    0x16: _BINARY,
-    0x17: _BINARY,
-    0x18: _BINARY,
-    0x19: _UNARY,
-    **{op: _BINARY for op in range(0x1A, 0x1E)},
-    0x20: _BINARY,
-    0x30: _PRODUCER,
-    0x31: _UNARY,
-    0x32: _PRODUCER,
-    0x33: _PRODUCER,
-    0x34: _PRODUCER,
-    0x35: _UNARY,
-    0x36: _PRODUCER,
-    0x37: (3, 0),
-    0x38: _PRODUCER,
-    0x39: (3, 0),
-    0x3A: _PRODUCER,
-    0x3B: _UNARY,
-    0x3C: (4, 0),
-    0x3D: _PRODUCER,
-    0x3E: (3, 0),
-    0x3F: _UNARY,
-    0x40: _UNARY,
-    **{op: _PRODUCER for op in range(0x41, 0x49)},
-    0x49: _UNARY,
-    0x4A: _PRODUCER,
-    0x50: (1, 0),
-    0x51: _UNARY,
-    0x52: (2, 0),
-    0x53: (2, 0),
-    0x54: _UNARY,
-    0x55: (2, 0),
-    0x56: (1, 0),
-    0x57: (2, 0),
-    0x58: _PRODUCER,
-    0x59: _PRODUCER,
-    0x5A: _PRODUCER,
-    0x5B: (0, 0),
-    0x5C: _UNARY,
-    0x5D: (2, 0),
-    0x5E: (3, 0),
-    **{op: _PRODUCER for op in range(0x5F, 0x80)},
-    **{0x80 + n: (n + 1, n + 2) for n in range(16)},
-    **{0x90 + n: (n + 2, n + 2) for n in range(16)},
-    **{0xA0 + n: (n + 2, 0) for n in range(5)},
-    0xF0: (3, 1),
-    0xF1: (7, 1),
-    0xF2: (7, 1),
-    0xF3: (2, 0),
-    0xF4: (6, 1),
-    0xF5: (4, 1),
-    0xFA: (6, 1),
-    0xFD: (2, 0),
-    0xFF: (1, 0),
+    Ops.STOP: (0, 0),
+    Ops.ADD: _BINARY,
+    Ops.MUL: _BINARY,
+    Ops.SUB: _BINARY,
+    Ops.DIV: _BINARY,
+    Ops.SDIV: _BINARY,
+    Ops.MOD: _BINARY,
+    Ops.SMOD: _BINARY,
+    Ops.ADDMOD: (3, 1),
+    Ops.MULMOD: (3, 1),
+    Ops.EXP: _BINARY,
+    Ops.SIGNEXTEND: _BINARY,
+    Ops.LT: _BINARY,
+    Ops.GT: _BINARY,
+    Ops.SLT: _BINARY,
+    Ops.SGT: _BINARY,
+    Ops.EQ: _BINARY,
+    Ops.ISZERO: _UNARY,
+    Ops.AND: _BINARY,
+    Ops.OR: _BINARY,
+    Ops.XOR: _BINARY,
+    Ops.NOT: _UNARY,
+    Ops.BYTE: _BINARY,
+    Ops.SHL: _BINARY,
+    Ops.SHR: _BINARY,
+    Ops.SAR: _BINARY,
+    Ops.KECCAK: _BINARY,
+    Ops.ADDRESS: _PRODUCER,
+    Ops.BALANCE: _UNARY,
+    Ops.ORIGIN: _PRODUCER,
+    Ops.CALLER: _PRODUCER,
+    Ops.CALLVALUE: _PRODUCER,
+    Ops.CALLDATALOAD: _UNARY,
+    Ops.CALLDATASIZE: _PRODUCER,
+    Ops.CALLDATACOPY: (3, 0),
+    Ops.CODESIZE: _PRODUCER,
+    Ops.CODECOPY: (3, 0),
+    Ops.GASPRICE: _PRODUCER,
+    Ops.EXTCODESIZE: _UNARY,
+    Ops.EXTCODECOPY: (4, 0),
+    Ops.RETURNDATASIZE: _PRODUCER,
+    Ops.RETURNDATACOPY: (3, 0),
+    Ops.EXTCODEHASH: _UNARY,
+    Ops.BLOCKHASH: _UNARY,
+    Ops.COINBASE: _PRODUCER,
+    Ops.TIMESTAMP: _PRODUCER,
+    Ops.NUMBER: _PRODUCER,
+    Ops.PREVRANDAO: _PRODUCER,
+    Ops.GASLIMIT: _PRODUCER,
+    Ops.CHAINID: _PRODUCER,
+    Ops.SELFBALANCE: _PRODUCER,
+    Ops.BASEFEE: _PRODUCER,
+    Ops.BLOBHASH: _UNARY,
+    Ops.BLOBBASEFEE: _PRODUCER,
+    Ops.POP: (1, 0),
+    Ops.MLOAD: _UNARY,
+    Ops.MSTORE: (2, 0),
+    Ops.MSTORE8: (2, 0),
+    Ops.SLOAD: _UNARY,
+    Ops.SSTORE: (2, 0),
+    Ops.JUMP: (1, 0),
+    Ops.JUMPI: (2, 0),
+    Ops.PC: _PRODUCER,
+    Ops.MSIZE: _PRODUCER,
+    Ops.GAS: _PRODUCER,
+    Ops.JUMPDEST: (0, 0),
+    Ops.TLOAD: _UNARY,
+    Ops.TSTORE: (2, 0),
+    Ops.MCOPY: (3, 0),
+    Ops.PUSH0: _PRODUCER,
+    **{Ops.PUSH1 + n: _PRODUCER for n in range(32)},
+    **{Ops.DUP1 + n: (n + 1, n + 2) for n in range(16)},
+    **{Ops.SWAP1 + n: (n + 2, n + 2) for n in range(16)},
+    **{Ops.LOG0 + n: (n + 2, 0) for n in range(5)},
+    Ops.CREATE: (3, 1),
+    Ops.CALL: (7, 1),
+    Ops.CALLCODE: (7, 1),
+    Ops.RETURN: (2, 0),
+    Ops.DELEGATECALL: (6, 1),
+    Ops.CREATE2: (4, 1),
+    Ops.STATICCALL: (6, 1),
+    Ops.REVERT: (2, 0),
+    Ops.SELFDESTRUCT: (1, 0),
 }
 
 
@@ -159,7 +179,7 @@ def decode_run(code: bytes, start: int) -> Run:
     instructions, pc = [], start
     gas = needed = height = growth = 0
     while True:
-        op = code[pc] if pc < size else 0x00
+        op = code[pc] if pc < size else Ops.STOP
         width = push_size(op)
         immediate = int.from_bytes(code[pc + 1 : pc + 1 + width].ljust(width, b"\0"), "big")
         instructions.append(Instruction(pc, op, immediate))

@@ -43,9 +43,9 @@ from brainchain.consensus.events import (
 )
 from brainchain.consensus.proposer import ProposerSchedule
 from brainchain.consensus.timeouts import TimeoutConfig, TimeoutKind
-from brainchain.consensus.validators import ValidatorSet
 from brainchain.consensus.votekeeper import VoteKeeper
 from brainchain.types.commit import make_commit
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import NO_ROUND, ConsensusMessage, Proposal, Vote, VoteKind
 
 Signer = Callable[[bytes], bytes]  # sign-bytes -> signature (ed25519 in the node)

@@ -12,7 +12,7 @@ further, so proposer(h, r) is pick number h + r of one fixed sequence: a pure fu
 
 from __future__ import annotations
 
-from brainchain.consensus.validators import ValidatorSet
+from brainchain.types.validators import ValidatorSet
 
 # Priorities are kept every this many picks, so any pick is recomputed from at most this many.
 CHECKPOINT_PICKS = 1024

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from brainchain.consensus.validators import ValidatorSet
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import Vote, VoteKind
 
 # Distinct votes kept per validator, round and kind: two make the evidence and let a polka an

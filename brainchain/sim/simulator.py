@@ -43,12 +43,12 @@ from brainchain.consensus.events import (
 )
 from brainchain.consensus.machine import Machine
 from brainchain.consensus.proposer import ProposerSchedule
-from brainchain.consensus.validators import ValidatorSet
 from brainchain.crypto.ed25519 import SIGNATURE_BYTES
 from brainchain.sim.clock import Clock
 from brainchain.sim.network import Network
 from brainchain.sim.scenario import Scenario
 from brainchain.types.commit import CommitCertificate
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import ConsensusMessage, Proposal
 
 CHAIN_ID = 7

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from brainchain.consensus.validators import ValidatorSet
 from brainchain.crypto import ed25519
 from brainchain.crypto.keccak import keccak256
 from brainchain.encoding import msgpack_canon
 from brainchain.errors import DecodingError, InvalidCommit, InvalidConsensusSignature
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import HASH_BYTES, Vote, VoteKind
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from brainchain.consensus.validators import ValidatorSet
 from brainchain.crypto.keccak import keccak256
 from brainchain.encoding import msgpack_canon
 from brainchain.errors import DecodingError, InvalidConsensusSignature, InvalidEvidence
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import (
     ConsensusMessage,
     Proposal,

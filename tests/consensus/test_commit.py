@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from brainchain.consensus.validators import ValidatorSet
 from brainchain.crypto.ed25519 import ConsensusKey
 from brainchain.encoding import msgpack_canon
 from brainchain.errors import DecodingError, InvalidCommit
@@ -17,6 +16,7 @@ from brainchain.types.commit import (
     make_commit,
     verify_commit,
 )
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import Vote, VoteKind, sign_vote
 
 CHAIN_ID = 7

@@ -27,9 +27,9 @@ from brainchain.consensus.events import (
 from brainchain.consensus.machine import MAX_ROUNDS_AHEAD, Machine, Step
 from brainchain.consensus.proposer import ProposerSchedule
 from brainchain.consensus.timeouts import TimeoutConfig, TimeoutKind
-from brainchain.consensus.validators import ValidatorSet
 from brainchain.crypto.ed25519 import ConsensusKey
 from brainchain.crypto.keccak import keccak256
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import ConsensusMessage, Proposal, Vote, VoteKind, verify_message
 
 CHAIN_ID = 7

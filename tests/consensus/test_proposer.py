@@ -9,7 +9,7 @@ import pytest
 
 from brainchain.consensus.proposer import CHECKPOINT_PICKS, ProposerSchedule
 from brainchain.consensus.timeouts import TimeoutConfig, TimeoutKind
-from brainchain.consensus.validators import ValidatorSet
+from brainchain.types.validators import ValidatorSet
 
 
 def validator_set(powers: list[int]) -> ValidatorSet:

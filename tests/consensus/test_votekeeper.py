@@ -6,7 +6,6 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from brainchain.consensus.validators import ValidatorSet
 from brainchain.consensus.votekeeper import (
     MAX_VOTES_PER_VALIDATOR,
     AddResult,
@@ -14,6 +13,7 @@ from brainchain.consensus.votekeeper import (
     Threshold,
     VoteKeeper,
 )
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import Vote, VoteKind
 
 A, B = b"\xaa" * 32, b"\xbb" * 32

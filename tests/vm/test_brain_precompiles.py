@@ -27,13 +27,7 @@ from brainchain.state.state import (
     set_code,
     set_storage,
 )
-from genesis.block import (
-    COMMITTEE_SIZE_SLOT,
-    TOTAL_STAKE_SLOT,
-    build_genesis_block,
-    member_key_slot,
-    member_stake_slot,
-)
+from genesis.block import build_genesis_block
 from genesis.format import (
     Genesis,
     GenesisError,
@@ -52,6 +46,12 @@ from vm.precompiles.costs import (
     words,
 )
 from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
+from vm.precompiles.registry import (
+    COMMITTEE_SIZE_SLOT,
+    TOTAL_STAKE_SLOT,
+    member_key_slot,
+    member_stake_slot,
+)
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "rfc9381-ecvrf.json"
 VERIFY = selector("verify(bytes32,bytes,bytes)")

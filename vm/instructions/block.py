@@ -5,9 +5,7 @@ from __future__ import annotations
 from vm.frame import Evm
 from vm.stack import pop, push
 
-BLOCK_HASH_WINDOW = 256
-# The chain carries no blobs (EIP-4844): the blob base fee is its minimum.
-MIN_BLOB_GASPRICE = 1
+BLOCK_HASH_WINDOW = 256  # BLOCKHASH answers for this many ancestors; nodes keep as many hashes
 
 
 def block_hash(evm: Evm) -> None:

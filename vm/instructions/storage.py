@@ -28,19 +28,31 @@ from vm.stack import pop, push
 
 
 def sload(evm: Evm) -> None:
+    """Push the word stored under a key in the current account's storage."""
+    # STACK
     key = pop(evm)
+
+    # GAS
     slot = (evm.message.current_target, key)
     if slot in evm.accessed_storage_keys:
         charge_gas(evm, GAS_WARM_ACCESS)
     else:
         evm.accessed_storage_keys.add(slot)
         charge_gas(evm, GAS_COLD_SLOAD)
+
+    # OPERATION
     push(evm, get_storage(evm.env.state, evm.message.current_target, key))
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def sstore(evm: Evm) -> None:
+    """Store a word under a key in the current account's storage."""
+    # STACK
     key, new_value = pop(evm), pop(evm)
+
+    # GAS
     if evm.gas_left <= GAS_CALL_STIPEND_SSTORE_GUARD:
         raise OutOfGasError("SSTORE needs more than the call stipend left (EIP-2200)")
     state = evm.env.state
@@ -71,24 +83,44 @@ def sstore(evm: Evm) -> None:
                 evm.refund_counter += GAS_STORAGE_UPDATE - GAS_COLD_SLOAD - GAS_WARM_ACCESS
 
     charge_gas(evm, gas_cost)
+
+    # OPERATION
     if evm.message.is_static:
         raise WriteInStaticContext("SSTORE in a static call")
     evm.env.tx.original_storage.setdefault(slot, current_value)
     set_storage(state, target, key, new_value)
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def tload(evm: Evm) -> None:
+    """Push the word stored under a key in the current account's transient storage."""
+    # STACK
     key = pop(evm)
+
+    # GAS
     charge_gas(evm, GAS_TLOAD)
+
+    # OPERATION
     push(evm, get_transient_storage(evm.env.state, evm.message.current_target, key))
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def tstore(evm: Evm) -> None:
+    """Store a word under a key in the current account's transient storage."""
+    # STACK
     key, new_value = pop(evm), pop(evm)
+
+    # GAS
     charge_gas(evm, GAS_TSTORE)
+
+    # OPERATION
     if evm.message.is_static:
         raise WriteInStaticContext("TSTORE in a static call")
     set_transient_storage(evm.env.state, evm.message.current_target, key, new_value)
+
+    # PROGRAM COUNTER
     evm.pc += 1

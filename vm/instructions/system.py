@@ -37,10 +37,9 @@ from vm.gas import (
     max_message_call_gas,
 )
 from vm.memory import memory_read_bytes, memory_write
+from vm.precompiles.addresses import RIPEMD160_ADDRESS
 from vm.stack import pop, push
 
-STACK_DEPTH_LIMIT = 1024
-RIPEMD160_ADDRESS = (3).to_bytes(20, "big")
 CREATE2_PREFIX = b"\xff"
 
 
@@ -66,6 +65,7 @@ def _exists_and_is_empty(evm: Evm, address: bytes) -> bool:
 
 
 def incorporate_child_on_success(evm: Evm, child: Evm) -> None:
+    """Take back a successful child's unused gas, logs, refunds and touched accounts."""
     evm.gas_left += child.gas_left
     evm.logs.extend(child.logs)
     evm.refund_counter += child.refund_counter
@@ -78,6 +78,7 @@ def incorporate_child_on_success(evm: Evm, child: Evm) -> None:
 
 
 def incorporate_child_on_error(evm: Evm, child: Evm) -> None:
+    """Take back a failed child's unused gas, and nothing else it did."""
     # Mainnet block 2675119 cleared the empty RIPEMD160 precompile account although the call
     # to it failed; every client keeps that quirk (spec: incorporate_child_on_error).
     if RIPEMD160_ADDRESS in child.touched_accounts:
@@ -93,7 +94,13 @@ def generic_create(
     evm: Evm, endowment: int, contract_address: bytes, start: int, size: int
 ) -> None:
     """Shared tail of CREATE and CREATE2."""
-    from vm.interpreter import account_has_code_or_nonce, process_create_message
+    # Imported here, not at the top: vm.interpreter imports this module (through vm.compiler
+    # and vm.dispatch), so a module-level import would be circular (spec: generic_create).
+    from vm.interpreter import (
+        STACK_DEPTH_LIMIT,
+        account_has_code_or_nonce,
+        process_create_message,
+    )
 
     call_data = memory_read_bytes(evm.memory, start, size)
     if len(call_data) > MAX_INIT_CODE_SIZE:
@@ -151,36 +158,60 @@ def generic_create(
 
 
 def create(evm: Evm) -> None:
+    """Create a contract at an address given by the creator and its nonce, run its init code."""
+    # STACK
     endowment, start, size = pop(evm), pop(evm), pop(evm)
+
+    # GAS
     extend = calculate_memory_extend(len(evm.memory), [(start, size)])
     charge_gas(evm, GAS_CREATE + extend.cost + init_code_cost(size))
+
+    # OPERATION
     evm.memory += bytes(extend.expand_by)
     sender = evm.message.current_target
     address = compute_contract_address(sender, get_account(evm.env.state, sender).nonce)
     generic_create(evm, endowment, address, start, size)
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def create2(evm: Evm) -> None:
+    """Create a contract at an address given by the creator, a salt and the init code."""
+    # STACK
     endowment, start, size, salt = pop(evm), pop(evm), pop(evm), pop(evm)
+
+    # GAS
     extend = calculate_memory_extend(len(evm.memory), [(start, size)])
     words = (size + 31) // 32
     charge_gas(evm, GAS_CREATE + GAS_KECCAK256_WORD * words + extend.cost + init_code_cost(size))
+
+    # OPERATION
     evm.memory += bytes(extend.expand_by)
     address = compute_create2_contract_address(
         evm.message.current_target, salt, memory_read_bytes(evm.memory, start, size)
     )
     generic_create(evm, endowment, address, start, size)
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def return_(evm: Evm) -> None:
+    """Stop the frame, returning a range of memory as its output."""
+    # STACK
     start, size = pop(evm), pop(evm)
+
+    # GAS
     extend = calculate_memory_extend(len(evm.memory), [(start, size)])
     charge_gas(evm, GAS_ZERO + extend.cost)
+
+    # OPERATION
     evm.memory += bytes(extend.expand_by)
     evm.output = memory_read_bytes(evm.memory, start, size)
     evm.running = False
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
@@ -197,7 +228,8 @@ def generic_call(
     memory_out: tuple[int, int],
 ) -> None:
     """Run a child message call and copy its output back (spec: generic_call)."""
-    from vm.interpreter import process_message
+    # Imported here for the reason given in generic_create: the import would be circular.
+    from vm.interpreter import STACK_DEPTH_LIMIT, process_message
 
     evm.return_data = b""
     if evm.message.depth + 1 > STACK_DEPTH_LIMIT:
@@ -234,13 +266,18 @@ def generic_call(
 
 
 def _pop_memory_ranges(evm: Evm) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The (start, size) of a call's input and of its output area, from the stack."""
     in_start, in_size, out_start, out_size = pop(evm), pop(evm), pop(evm), pop(evm)
     return (in_start, in_size), (out_start, out_size)
 
 
 def call(evm: Evm) -> None:
+    """Call an account's code with a value, in the callee's own context."""
+    # STACK
     gas, to, value = pop(evm), to_address(pop(evm)), pop(evm)
     memory_in, memory_out = _pop_memory_ranges(evm)
+
+    # GAS
     extend = calculate_memory_extend(len(evm.memory), [memory_in, memory_out])
     access_gas = access_cost(evm, to)
     create_gas = 0 if value == 0 or _is_alive(evm, to) else GAS_NEW_ACCOUNT
@@ -249,6 +286,8 @@ def call(evm: Evm) -> None:
         value, gas, evm.gas_left, extend.cost, access_gas + create_gas + transfer_gas
     )
     charge_gas(evm, call_gas.cost + extend.cost)
+
+    # OPERATION
     if evm.message.is_static and value != 0:
         raise WriteInStaticContext("CALL with value in a static call")
     evm.memory += bytes(extend.expand_by)
@@ -261,12 +300,18 @@ def call(evm: Evm) -> None:
         generic_call(
             evm, call_gas.stipend, value, sender, to, to, True, False, memory_in, memory_out
         )
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def callcode(evm: Evm) -> None:
+    """Run another account's code with a value, in the current account's context."""
+    # STACK
     gas, code_address, value = pop(evm), to_address(pop(evm)), pop(evm)
     memory_in, memory_out = _pop_memory_ranges(evm)
+
+    # GAS
     to = evm.message.current_target
     extend = calculate_memory_extend(len(evm.memory), [memory_in, memory_out])
     access_gas = access_cost(evm, code_address)
@@ -275,6 +320,8 @@ def callcode(evm: Evm) -> None:
         value, gas, evm.gas_left, extend.cost, access_gas + transfer_gas
     )
     charge_gas(evm, call_gas.cost + extend.cost)
+
+    # OPERATION
     evm.memory += bytes(extend.expand_by)
     if get_account(evm.env.state, to).balance < value:
         push(evm, 0)
@@ -284,16 +331,24 @@ def callcode(evm: Evm) -> None:
         generic_call(
             evm, call_gas.stipend, value, to, to, code_address, True, False, memory_in, memory_out
         )
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def delegatecall(evm: Evm) -> None:
+    """Run another account's code in the current context, keeping its caller and value."""
+    # STACK
     gas, code_address = pop(evm), to_address(pop(evm))
     memory_in, memory_out = _pop_memory_ranges(evm)
+
+    # GAS
     extend = calculate_memory_extend(len(evm.memory), [memory_in, memory_out])
     access_gas = access_cost(evm, code_address)
     call_gas = calculate_message_call_gas(0, gas, evm.gas_left, extend.cost, access_gas)
     charge_gas(evm, call_gas.cost + extend.cost)
+
+    # OPERATION
     evm.memory += bytes(extend.expand_by)
     message = evm.message
     generic_call(
@@ -308,16 +363,24 @@ def delegatecall(evm: Evm) -> None:
         memory_in,
         memory_out,
     )
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def staticcall(evm: Evm) -> None:
+    """Call an account's code without value, forbidding any change of state."""
+    # STACK
     gas, to = pop(evm), to_address(pop(evm))
     memory_in, memory_out = _pop_memory_ranges(evm)
+
+    # GAS
     extend = calculate_memory_extend(len(evm.memory), [memory_in, memory_out])
     access_gas = access_cost(evm, to)
     call_gas = calculate_message_call_gas(0, gas, evm.gas_left, extend.cost, access_gas)
     charge_gas(evm, call_gas.cost + extend.cost)
+
+    # OPERATION
     evm.memory += bytes(extend.expand_by)
     generic_call(
         evm,
@@ -331,11 +394,17 @@ def staticcall(evm: Evm) -> None:
         memory_in,
         memory_out,
     )
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def selfdestruct(evm: Evm) -> None:
+    """Move the account's balance to a beneficiary and stop; delete it if created just now."""
+    # STACK
     beneficiary = to_address(pop(evm))
+
+    # GAS
     gas_cost = GAS_SELF_DESTRUCT
     if beneficiary not in evm.accessed_addresses:
         evm.accessed_addresses.add(beneficiary)
@@ -345,6 +414,8 @@ def selfdestruct(evm: Evm) -> None:
     if not _is_alive(evm, beneficiary) and get_account(state, originator).balance != 0:
         gas_cost += GAS_SELF_DESTRUCT_NEW_ACCOUNT
     charge_gas(evm, gas_cost)
+
+    # OPERATION
     if evm.message.is_static:
         raise WriteInStaticContext("SELFDESTRUCT in a static call")
     move_ether(state, originator, beneficiary, get_account(state, originator).balance)
@@ -355,13 +426,23 @@ def selfdestruct(evm: Evm) -> None:
     if _exists_and_is_empty(evm, beneficiary):
         evm.touched_accounts.add(beneficiary)
     evm.running = False
+
+    # PROGRAM COUNTER
     evm.pc += 1
 
 
 def revert(evm: Evm) -> None:
+    """Stop the frame, undoing its changes but keeping its gas, with memory as its output."""
+    # STACK
     start, size = pop(evm), pop(evm)
+
+    # GAS
     extend = calculate_memory_extend(len(evm.memory), [(start, size)])
     charge_gas(evm, extend.cost)
+
+    # OPERATION
     evm.memory += bytes(extend.expand_by)
     evm.output = memory_read_bytes(evm.memory, start, size)
     raise Revert("execution reverted")
+
+    # PROGRAM COUNTER: unchanged, the frame has ended

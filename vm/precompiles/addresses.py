@@ -3,8 +3,6 @@ BRAIN's native ones (DESIGN.md §3)."""
 
 from __future__ import annotations
 
-from genesis.block import COMMITTEE_REGISTRY_ADDRESS
-
 
 def _address(n: int) -> bytes:
     return n.to_bytes(20, "big")
@@ -22,6 +20,4 @@ BLAKE2F_ADDRESS = _address(0x09)
 POINT_EVALUATION_ADDRESS = _address(0x0A)
 
 VRF_ADDRESS = _address(0x0B01)
-# 0x…0b02: genesis writes the validator registry into this account (genesis/block.py), and
-# genesis sits below vm, so the number is spelled there.
-COMMITTEE_ADDRESS = COMMITTEE_REGISTRY_ADDRESS
+COMMITTEE_ADDRESS = _address(0x0B02)  # its storage holds the validator registry (registry.py)

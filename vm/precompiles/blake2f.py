@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from blake2b import decode_and_compress
 
-from vm.precompiles.costs import GAS_BLAKE2_PER_ROUND, require
+from vm.gas import GAS_BLAKE2_PER_ROUND
+from vm.precompiles.costs import require
 from vm.precompiles.errors import PrecompileFailure
 
 INPUT_BYTES = 213

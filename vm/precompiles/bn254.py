@@ -27,14 +27,14 @@ from py_ecc.optimized_bn128 import (
     pairing,
 )
 
-from vm.memory import buffer_read
-from vm.precompiles.costs import (
+from vm.gas import (
     GAS_BN254_ADD,
     GAS_BN254_MUL,
     GAS_BN254_PAIRING,
     GAS_BN254_PAIRING_PER_PAIR,
-    require,
 )
+from vm.memory import buffer_read
+from vm.precompiles.costs import require
 from vm.precompiles.errors import PrecompileFailure
 
 PAIR_BYTES = 192

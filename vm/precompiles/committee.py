@@ -7,7 +7,7 @@ proof is V's ECVRF proof over alpha = seed (RFC 9381 §5.3) under the VRF key re
 at genesis. weight is the number of V's stake units that binomial sortition selects with that
 output (brainchain/sortition.py: stake w, total stake W, expected committee size k), and member
 is weight > 0. The registry (W, k, each validator's key and stake) is this account's storage,
-written by genesis (genesis/block.py).
+laid out as vm/precompiles/registry.py says and written by genesis (genesis/block.py).
 
 An address that is not a validator, a proof that does not verify, an unknown selector or call
 data that does not decode end in a REVERT with a Solidity `Error(string)` reason. Gas
@@ -21,13 +21,18 @@ from brainchain.crypto.address import parse_address, to_checksum_address
 from brainchain.crypto.ecvrf import POINT_BYTES
 from brainchain.sortition import selected_units
 from brainchain.state.state import get_storage
-from genesis.block import COMMITTEE_SIZE_SLOT, TOTAL_STAKE_SLOT, member_key_slot, member_stake_slot
 from vm.abi import encode_values
 from vm.frame import Evm
 from vm.gas import charge_gas
 from vm.precompiles.addresses import COMMITTEE_ADDRESS
 from vm.precompiles.costs import GAS_COMMITTEE, sortition_gas
 from vm.precompiles.errors import call_arguments, revert_with_reason, verify_or_revert
+from vm.precompiles.registry import (
+    COMMITTEE_SIZE_SLOT,
+    TOTAL_STAKE_SLOT,
+    member_key_slot,
+    member_stake_slot,
+)
 
 NAME = "COMMITTEE"
 IS_MEMBER = "isMember(address,bytes32,bytes)"

@@ -1,5 +1,5 @@
-"""Precompile gas: base and per-word costs (Yellow Paper App. E; EIPs named per constant), and
-the prices of BRAIN's native precompiles (DESIGN.md §3).
+"""The prices of BRAIN's native precompiles (DESIGN.md §3), and the helpers every precompile
+charges with. The standard precompiles' prices are spec constants and live in vm/gas.py.
 
 BRAIN's prices come from measured time at ecrecover's rate: GAS_ECRECOVER pays for one
 ecrecover, so a unit of gas pays for 1/3000 of its time. On the reference machine (bench/vrf.py
@@ -21,24 +21,9 @@ from brainchain.sortition import OUTPUT_BITS
 from vm.gas import GAS_COLD_SLOAD
 from vm.precompiles.errors import PrecompileFailure
 
-GAS_ECRECOVER = 3_000
-GAS_SHA256 = 60
-GAS_SHA256_WORD = 12
-GAS_RIPEMD160 = 600
-GAS_RIPEMD160_WORD = 120
-GAS_IDENTITY = 15
-GAS_IDENTITY_WORD = 3
-GAS_BN254_ADD = 150  # EIP-1108
-GAS_BN254_MUL = 6_000  # EIP-1108
-GAS_BN254_PAIRING = 45_000  # EIP-1108
-GAS_BN254_PAIRING_PER_PAIR = 34_000  # EIP-1108
-GAS_BLAKE2_PER_ROUND = 1  # EIP-152
-GAS_POINT_EVALUATION = 50_000  # EIP-4844
-GAS_MODEXP_MINIMUM = 200  # EIP-2565
-
 GAS_VRF_VERIFY = 40_000  # 32,000 measured + 14 extra try-and-increment rounds at 560
 GAS_VRF_ALPHA_WORD = 32  # 16 rounds, each hashing alpha at 2 gas per word
-REGISTRY_READS = 4  # W, k, the member's VRF key and stake (genesis/block.py)
+REGISTRY_READS = 4  # W, k, the member's VRF key and stake (vm/precompiles/registry.py)
 # isMember: a verification over a one-word seed and the registry reads, before sortition.
 GAS_COMMITTEE = GAS_VRF_VERIFY + GAS_VRF_ALPHA_WORD + REGISTRY_READS * GAS_COLD_SLOAD
 GAS_SORTITION_SQUARING = 4  # per stake bit and squared 64-bit word of the numbers

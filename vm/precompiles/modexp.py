@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from vm.gas import GAS_MODEXP_DIVISOR, GAS_MODEXP_MINIMUM
 from vm.memory import buffer_read
-from vm.precompiles.costs import GAS_MODEXP_MINIMUM, require
+from vm.precompiles.costs import require
 
 HEADER_BYTES = 96
 WORD_BYTES = 32
 EXPONENT_HEAD_BYTES = 32
-GAS_DIVISOR = 3
 
 
 def _gas(base_length: int, exponent_length: int, modulus_length: int, exponent_head: int) -> int:
@@ -20,7 +20,7 @@ def _gas(base_length: int, exponent_length: int, modulus_length: int, exponent_h
         iterations = 8 * (exponent_length - EXPONENT_HEAD_BYTES) + max(
             exponent_head.bit_length() - 1, 0
         )
-    return max(GAS_MODEXP_MINIMUM, complexity * max(iterations, 1) // GAS_DIVISOR)
+    return max(GAS_MODEXP_MINIMUM, complexity * max(iterations, 1) // GAS_MODEXP_DIVISOR)
 
 
 def modexp(data: bytes, gas: int) -> tuple[int, bytes]:

@@ -6,7 +6,8 @@ answers every call as a failed verification would: an exceptional halt that burn
 
 from __future__ import annotations
 
-from vm.precompiles.costs import GAS_POINT_EVALUATION, require
+from vm.gas import GAS_POINT_EVALUATION
+from vm.precompiles.costs import require
 from vm.precompiles.errors import PrecompileFailure
 
 

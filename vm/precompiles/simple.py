@@ -8,7 +8,7 @@ from coincurve import PublicKey
 
 from brainchain.crypto.keccak import keccak256
 from brainchain.crypto.secp256k1 import SECP256K1_N
-from vm.precompiles.costs import (
+from vm.gas import (
     GAS_ECRECOVER,
     GAS_IDENTITY,
     GAS_IDENTITY_WORD,
@@ -16,9 +16,8 @@ from vm.precompiles.costs import (
     GAS_RIPEMD160_WORD,
     GAS_SHA256,
     GAS_SHA256_WORD,
-    require,
-    words,
 )
+from vm.precompiles.costs import require, words
 
 V_OFFSET = 27
 
