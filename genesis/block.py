@@ -18,6 +18,7 @@ from brainchain.trie.mpt import EMPTY_TRIE_ROOT
 from brainchain.types.block import Block, Header, evidence_root
 from brainchain.types.receipt import EMPTY_BLOOM
 from genesis.format import Genesis, validator_set_hash
+from genesis.inference import write_inference_registry
 from vm.precompiles.addresses import COMMITTEE_ADDRESS
 from vm.precompiles.registry import (
     COMMITTEE_SIZE_SLOT,
@@ -49,6 +50,9 @@ def build_genesis_block(genesis: Genesis, state: State) -> tuple[Block, dict[byt
     for address, balance in genesis.alloc:
         set_account(state, address, Account(balance=balance))
     write_committee_registry(genesis, state)
+    write_inference_registry(
+        state, genesis.inference, genesis.models, [v.address for v in genesis.validators]
+    )
     root, nodes, _ = commit_state(state)
     header = Header(
         chain_id=genesis.chain_id,

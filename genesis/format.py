@@ -5,10 +5,12 @@ JSON, so people can read and edit it. Integers may be given as JSON numbers or a
 strings (balances in wei overflow doubles). `parse_genesis` validates everything up front so a
 bad file fails with one clear message before a node opens its database.
 
-BRAIN parameters live under "brain". So far one: "committee_size", the expected committee size k
-of stake-weighted sortition (DESIGN.md §5 step 2, brainchain/sortition.py). It must be a positive
-integer no larger than half the total stake, as the sortition's author recommends: its cost grows
-as k approaches the total stake W. Absent, it is min(16, W // 2), and 1 for a total stake of 1.
+BRAIN parameters live under "brain": "committee_size", the expected committee size k of
+stake-weighted sortition (DESIGN.md §5 step 2, brainchain/sortition.py), "inference", the
+parameters of two-phase inference (genesis/inference.py), and "models", the model registry
+(genesis/models.py). committee_size must be a positive integer no larger than half the total
+stake, as the sortition's author recommends: its cost grows as k approaches the total stake W.
+Absent, it is min(16, W // 2), and 1 for a total stake of 1.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from brainchain.crypto.address import parse_address, to_checksum_address
 from brainchain.crypto.keccak import keccak256
 from brainchain.encoding import msgpack_canon
 from brainchain.errors import InvalidVrfKey
+from genesis.inference import INFERENCE, MODELS, InferenceParamsError, parse_inference
+from genesis.models import ModelSpec, ModelSpecError, parse_models
 
 DEFAULT_GAS_LIMIT = 30_000_000
 DEFAULT_BASE_FEE = 1_000_000_000  # 1 gwei, EIP-1559 INITIAL_BASE_FEE
@@ -62,6 +66,16 @@ class Genesis:
     def total_stake(self) -> int:
         """W: the stake of all validators together."""
         return sum(v.stake for v in self.validators)
+
+    @property
+    def inference(self) -> dict[str, int]:
+        """brain.inference with its defaults filled in (genesis/inference.py)."""
+        return parse_inference(self.brain.get(INFERENCE, {}), self.total_stake)
+
+    @property
+    def models(self) -> tuple[ModelSpec, ...]:
+        """The registered models, brain.models (genesis/models.py)."""
+        return parse_models(self.brain.get(MODELS, []))
 
     @property
     def committee_size(self) -> int:
@@ -133,6 +147,12 @@ def _brain(value: Any, total_stake: int) -> dict[str, Any]:
                 f"brain.{COMMITTEE_SIZE}: {k} is more than half the total stake {total_stake}"
             )
         brain[COMMITTEE_SIZE] = k
+    try:
+        if INFERENCE in brain:
+            brain[INFERENCE] = parse_inference(brain[INFERENCE], total_stake)
+        parse_models(brain.get(MODELS, []))
+    except (InferenceParamsError, ModelSpecError) as exc:
+        raise GenesisError(str(exc)) from None
     return brain
 
 

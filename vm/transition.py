@@ -50,6 +50,7 @@ from vm.frame import Environment, Message, TransactionEnvironment
 from vm.gas import MAX_REFUND_QUOTIENT
 from vm.instructions.system import compute_contract_address
 from vm.interpreter import process_message_call
+from vm.precompiles.inference import settle_due
 from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
 
 
@@ -276,6 +277,8 @@ def _execute(
         gas_used = receipt.cumulative_gas_used
         included.append(tx)
         receipts.append(receipt)
+    if env.brain_precompiles:
+        settle_due(state, env.height)  # inference requests whose deadline is this block
     return included, receipts, rejected
 
 

@@ -6,6 +6,8 @@ pycryptodome, and the trie hashes every dirty node of every block with it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sha3 import keccak_256
 
 
@@ -16,3 +18,8 @@ def keccak256(data: bytes) -> bytes:
 
 
 EMPTY_KECCAK = keccak256(b"")
+
+
+def keccak256_hasher() -> Any:
+    """An incremental Keccak-256 (`update`, `digest`), for inputs too big to join first."""
+    return keccak_256()

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from vm.frame import Evm
+from vm.frame import Environment, Evm
 from vm.stack import pop, push
 
 BLOCK_HASH_WINDOW = 256  # BLOCKHASH answers for this many ancestors; nodes keep as many hashes
 
 
+def ancestor_hash(env: Environment, number: int) -> bytes | None:
+    """The hash of block `number` if it is one of the BLOCK_HASH_WINDOW blocks before this one
+    and the node gave it to the environment, else None."""
+    current = env.block.height
+    hashes = env.block_hashes
+    if current - BLOCK_HASH_WINDOW <= number < current and current - number <= len(hashes):
+        return hashes[number - current]
+    return None
+
+
 def block_hash(evm: Evm) -> None:
     number = pop(evm)
     # GAS: charged by dispatch (GAS_BLOCK_HASH)
-    current = evm.env.block.height
-    hashes = evm.env.block_hashes
-    if current - BLOCK_HASH_WINDOW <= number < current and current - number <= len(hashes):
-        push(evm, int.from_bytes(hashes[number - current], "big"))
-    else:
-        push(evm, 0)
+    found = ancestor_hash(evm.env, number)
+    push(evm, 0 if found is None else int.from_bytes(found, "big"))
     evm.pc += 1
 
 

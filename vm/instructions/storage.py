@@ -27,32 +27,29 @@ from vm.gas import (
 from vm.stack import pop, push
 
 
-def sload(evm: Evm) -> None:
-    """Push the word stored under a key in the current account's storage."""
-    # STACK
-    key = pop(evm)
+def metered_load(evm: Evm, key: int) -> int:
+    """Read a word of the current account's storage, charged as SLOAD is (EIP-2929 warm/cold).
 
-    # GAS
+    Raises:
+        OutOfGasError: not enough gas for the access.
+    """
     slot = (evm.message.current_target, key)
     if slot in evm.accessed_storage_keys:
         charge_gas(evm, GAS_WARM_ACCESS)
     else:
         evm.accessed_storage_keys.add(slot)
         charge_gas(evm, GAS_COLD_SLOAD)
-
-    # OPERATION
-    push(evm, get_storage(evm.env.state, evm.message.current_target, key))
-
-    # PROGRAM COUNTER
-    evm.pc += 1
+    return get_storage(evm.env.state, evm.message.current_target, key)
 
 
-def sstore(evm: Evm) -> None:
-    """Store a word under a key in the current account's storage."""
-    # STACK
-    key, new_value = pop(evm), pop(evm)
+def metered_store(evm: Evm, key: int, new_value: int) -> None:
+    """Write a word of the current account's storage, charged and refunded as SSTORE is
+    (EIP-2200 as amended by EIP-2929 and EIP-3529). BRAIN's precompiles store through it too.
 
-    # GAS
+    Raises:
+        OutOfGasError: not enough gas, or no more than the call stipend left (EIP-2200).
+        WriteInStaticContext: the frame is static.
+    """
     if evm.gas_left <= GAS_CALL_STIPEND_SSTORE_GUARD:
         raise OutOfGasError("SSTORE needs more than the call stipend left (EIP-2200)")
     state = evm.env.state
@@ -83,12 +80,35 @@ def sstore(evm: Evm) -> None:
                 evm.refund_counter += GAS_STORAGE_UPDATE - GAS_COLD_SLOAD - GAS_WARM_ACCESS
 
     charge_gas(evm, gas_cost)
-
-    # OPERATION
     if evm.message.is_static:
         raise WriteInStaticContext("SSTORE in a static call")
     evm.env.tx.original_storage.setdefault(slot, current_value)
     set_storage(state, target, key, new_value)
+
+
+def sload(evm: Evm) -> None:
+    """Push the word stored under a key in the current account's storage."""
+    # STACK
+    key = pop(evm)
+
+    # GAS: charged by metered_load (warm or cold access)
+
+    # OPERATION
+    push(evm, metered_load(evm, key))
+
+    # PROGRAM COUNTER
+    evm.pc += 1
+
+
+def sstore(evm: Evm) -> None:
+    """Store a word under a key in the current account's storage."""
+    # STACK
+    key, new_value = pop(evm), pop(evm)
+
+    # GAS: charged by metered_store (EIP-2200/2929/3529), which also refuses a static frame
+
+    # OPERATION
+    metered_store(evm, key, new_value)
 
     # PROGRAM COUNTER
     evm.pc += 1

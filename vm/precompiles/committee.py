@@ -38,6 +38,30 @@ NAME = "COMMITTEE"
 IS_MEMBER = "isMember(address,bytes32,bytes)"
 
 
+def sortition_weight(
+    evm: Evm, name: str, validator: bytes, seed: bytes, proof: bytes, expected_size: int
+) -> int:
+    """The stake units of `validator` that its VRF proof over `seed` selects for a committee
+    of expected weight `expected_size`. The caller has charged GAS_COMMITTEE (the registry
+    reads and the verification); the sortition, whose cost depends on the stake read, is
+    charged here before it runs.
+
+    Raises:
+        OutOfGasError: not enough gas for the sortition.
+        Revert: an address that is not a validator, or a proof that does not verify.
+    """
+    state = evm.env.state
+    vrf_key = get_storage(state, COMMITTEE_ADDRESS, member_key_slot(validator))
+    if vrf_key == 0:
+        revert_with_reason(evm, f"{name}: {to_checksum_address(validator)} is not a validator")
+    stake = get_storage(state, COMMITTEE_ADDRESS, member_stake_slot(validator))
+    total_stake = get_storage(state, COMMITTEE_ADDRESS, TOTAL_STAKE_SLOT)
+    charge_gas(evm, sortition_gas(stake, total_stake, expected_size))
+    public_key = vrf_key.to_bytes(POINT_BYTES, "big")
+    beta = verify_or_revert(evm, name, public_key, proof, seed)
+    return selected_units(beta, stake, total_stake, expected_size)
+
+
 def committee(evm: Evm) -> None:
     """(member, weight) of a validator for a seed, from its VRF proof and registered stake.
 
@@ -49,18 +73,7 @@ def committee(evm: Evm) -> None:
     # GAS: the registry reads and the verification, before decoding
     charge_gas(evm, GAS_COMMITTEE)
     validator_text, seed, proof = call_arguments(evm, NAME, IS_MEMBER)
-    validator = parse_address(validator_text)
-    state = evm.env.state
-    vrf_key = get_storage(state, COMMITTEE_ADDRESS, member_key_slot(validator))
-    if vrf_key == 0:
-        revert_with_reason(evm, f"{NAME}: {to_checksum_address(validator)} is not a validator")
-    stake = get_storage(state, COMMITTEE_ADDRESS, member_stake_slot(validator))
-    total_stake = get_storage(state, COMMITTEE_ADDRESS, TOTAL_STAKE_SLOT)
-    expected_size = get_storage(state, COMMITTEE_ADDRESS, COMMITTEE_SIZE_SLOT)
-    # GAS: the sortition, whose cost depends on the stake
-    charge_gas(evm, sortition_gas(stake, total_stake, expected_size))
-    # OPERATION
-    public_key = vrf_key.to_bytes(POINT_BYTES, "big")
-    beta = verify_or_revert(evm, NAME, public_key, proof, seed)
-    weight = selected_units(beta, stake, total_stake, expected_size)
+    # OPERATION: sortition_weight charges the sortition before it runs
+    expected_size = get_storage(evm.env.state, COMMITTEE_ADDRESS, COMMITTEE_SIZE_SLOT)
+    weight = sortition_weight(evm, NAME, parse_address(validator_text), seed, proof, expected_size)
     evm.output = encode_values(["bool", "uint256"], [weight > 0, weight])

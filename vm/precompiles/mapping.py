@@ -21,6 +21,7 @@ from vm.precompiles.addresses import (
     COMMITTEE_ADDRESS,
     ECRECOVER_ADDRESS,
     IDENTITY_ADDRESS,
+    INFERENCE_ADDRESS,
     MODEXP_ADDRESS,
     POINT_EVALUATION_ADDRESS,
     RIPEMD160_ADDRESS,
@@ -30,6 +31,7 @@ from vm.precompiles.addresses import (
 from vm.precompiles.blake2f import blake2f
 from vm.precompiles.bn254 import bn254_add, bn254_mul, bn254_pairing
 from vm.precompiles.committee import committee
+from vm.precompiles.inference import inference
 from vm.precompiles.modexp import modexp
 from vm.precompiles.point_evaluation import point_evaluation
 from vm.precompiles.simple import ecrecover, identity, ripemd160, sha256
@@ -54,4 +56,5 @@ PRECOMPILES: dict[bytes, Precompile] = {
 BRAIN_PRECOMPILES: dict[bytes, BrainPrecompile] = {
     VRF_ADDRESS: vrf,
     COMMITTEE_ADDRESS: committee,
+    INFERENCE_ADDRESS: inference,
 }

@@ -16,19 +16,16 @@ Genesis writes it (genesis/block.py) through this layout; the precompile reads i
 
 from __future__ import annotations
 
-from brainchain.crypto.keccak import keccak256
+from vm.precompiles.layout import SLOT_COUNT, mapping_slot
 
 TOTAL_STAKE_SLOT = 0
 COMMITTEE_SIZE_SLOT = 1
 MEMBERS_SLOT = 2
-WORD_BYTES = 32
-SLOT_COUNT = 2**256
 
 
 def member_key_slot(validator: bytes) -> int:
     """The slot of a validator's VRF key in the registry (Solidity mapping layout)."""
-    key = validator.rjust(WORD_BYTES, b"\0") + MEMBERS_SLOT.to_bytes(WORD_BYTES, "big")
-    return int.from_bytes(keccak256(key), "big")
+    return mapping_slot(validator, MEMBERS_SLOT)
 
 
 def member_stake_slot(validator: bytes) -> int:
