@@ -239,3 +239,8 @@ class InvalidVrfProof(InvalidVrf):
     def __init__(self, proof: bytes, reason: str) -> None:
         self.proof, self.reason = proof, reason
         super().__init__(f"invalid VRF proof 0x{proof.hex()}: {reason}")
+
+
+class ModelUnavailable(BrainchainError):
+    """A node cannot run a registered model: its weights are missing or differ from the spec's
+    hash, or it runs no models at all."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vm.gas import MIN_BLOB_GASPRICE
+
+# (spec hash, prompt, max tokens) -> output: how the node lends INFERENCE_SYNC its executor.
+# vm/ never imports torch (DESIGN.md §5); it raises brainchain.errors.ModelUnavailable when the
+# node cannot run that model.
+ModelRunner = Callable[[bytes, bytes, int], bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +28,6 @@ class BlockEnvironment:
     # BRAIN's native precompiles (0x…0b01–0b05, DESIGN.md §3) exist on brainchain; the Ethereum
     # state tests run without them, as those addresses are ordinary accounts on Ethereum.
     brain_precompiles: bool = True
+    # INFERENCE_SYNC (0x…0b05) runs models inside transactions through this, when the node has
+    # executors; every node that executes such a block needs one.
+    model_runner: ModelRunner | None = None

@@ -44,7 +44,7 @@ from brainchain.types.transaction import (
     intrinsic_gas,
     validate_transaction,
 )
-from vm.environment import BlockEnvironment
+from vm.environment import BlockEnvironment, ModelRunner
 from vm.fees import calculate_base_fee
 from vm.frame import Environment, Message, TransactionEnvironment
 from vm.gas import MAX_REFUND_QUOTIENT
@@ -239,8 +239,11 @@ class BuiltBlock:
     rejected: list[tuple[Transaction, InvalidTransaction]] = field(default_factory=list)
 
 
-def child_environment(parent: Header, *, proposer: bytes, timestamp: int) -> BlockEnvironment:
-    """The environment of the block after `parent` (gas limit kept, base fee per EIP-1559)."""
+def child_environment(
+    parent: Header, *, proposer: bytes, timestamp: int, model_runner: ModelRunner | None = None
+) -> BlockEnvironment:
+    """The environment of the block after `parent` (gas limit kept, base fee per EIP-1559);
+    `model_runner` is the node's executor, for INFERENCE_SYNC."""
     return BlockEnvironment(
         chain_id=parent.chain_id,
         height=parent.height + 1,
@@ -249,6 +252,7 @@ def child_environment(parent: Header, *, proposer: bytes, timestamp: int) -> Blo
         gas_limit=parent.gas_limit,
         base_fee=calculate_base_fee(parent.gas_limit, parent.gas_used, parent.base_fee),
         randomness=next_randomness(parent),
+        model_runner=model_runner,
     )
 
 
@@ -327,13 +331,16 @@ def build_block(
     last_commit: bytes = b"",
     evidence: tuple[bytes, ...] = (),
     block_hashes: list[bytes] | None = None,
+    model_runner: ModelRunner | None = None,
 ) -> BuiltBlock:
     """Propose the child of `parent`: run candidates in order, leaving out invalid ones.
 
     `state` must be at `parent.state_root`; afterwards it is at the new block's root.
     `block_hashes` are the hashes of up to 256 blocks ending with `parent`, oldest first.
     """
-    env = child_environment(parent, proposer=proposer, timestamp=timestamp)
+    env = child_environment(
+        parent, proposer=proposer, timestamp=timestamp, model_runner=model_runner
+    )
     txs, receipts, rejected = _execute(
         state, env, candidates, skip_invalid=True, block_hashes=block_hashes or []
     )
@@ -361,7 +368,11 @@ def _expect(field_name: str, expected: object, got: object) -> None:
 
 
 def apply_block(
-    state: State, parent: Header, block: Block, block_hashes: list[bytes] | None = None
+    state: State,
+    parent: Header,
+    block: Block,
+    block_hashes: list[bytes] | None = None,
+    model_runner: ModelRunner | None = None,
 ) -> BuiltBlock:
     """Validate and execute a block someone else built; every root must match.
 
@@ -377,7 +388,9 @@ def apply_block(
     _expect("parent_hash", parent.hash, header.parent_hash)
     if header.timestamp < parent.timestamp:
         raise InvalidBlock(f"timestamp: {header.timestamp} is before parent's {parent.timestamp}")
-    env = child_environment(parent, proposer=header.proposer, timestamp=header.timestamp)
+    env = child_environment(
+        parent, proposer=header.proposer, timestamp=header.timestamp, model_runner=model_runner
+    )
     _expect("gas_limit", env.gas_limit, header.gas_limit)
     _expect("base_fee", env.base_fee, header.base_fee)
     _expect("randomness", env.randomness, header.randomness)

@@ -13,14 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brainchain.errors import BrainchainError
+from brainchain.errors import ModelUnavailable
 from genesis.models import ModelSpec
 from node.executors.determinism import configure
 from node.executors.weights import DEFAULT_STD, canonical_hash, fill_seeded
-
-
-class ModelUnavailable(BrainchainError):
-    """This node cannot serve the model: weights missing or differing from the spec's hash."""
 
 
 @dataclass(slots=True)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from brainchain.errors import ModelUnavailable
 from genesis.models import SHIPPED, shipped_model
-from node.executors.models import ModelUnavailable, build_model, generate
+from node.executors.models import build_model, generate
 from node.executors.weights import canonical_hash, seeded_values
 
 

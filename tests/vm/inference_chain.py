@@ -28,6 +28,7 @@ from genesis.block import build_genesis_block
 from genesis.format import Genesis, GenesisValidator, validator_set_hash
 from genesis.models import shipped_model
 from vm.abi import selector
+from vm.environment import ModelRunner
 from vm.precompiles.addresses import INFERENCE_ADDRESS
 from vm.transition import (
     TransactionResult,
@@ -108,6 +109,7 @@ class InferenceChain:
         self.head: Header = block.header
         self.hashes = [self.head.hash]
         self.nonces: dict[bytes, int] = {}
+        self.model_runner: ModelRunner | None = None
 
     # --- transactions ---------------------------------------------------------------------
 
@@ -146,6 +148,7 @@ class InferenceChain:
             timestamp=self.head.timestamp + 1,
             validators_hash=validator_set_hash(self.genesis.validators),
             block_hashes=self.hashes[-256:],
+            model_runner=self.model_runner,
         )
         assert not built.rejected, built.rejected
         self.head = built.block.header
@@ -163,7 +166,10 @@ class InferenceChain:
     ) -> TransactionResult:
         """Run a transaction in the next block's environment and undo it (as eth_call does)."""
         env = child_environment(
-            self.head, proposer=self.members[0].address, timestamp=self.head.timestamp + 1
+            self.head,
+            proposer=self.members[0].address,
+            timestamp=self.head.timestamp + 1,
+            model_runner=self.model_runner,
         )
         tx = self.tx(key, data, value=value, to=to, gas=gas)
         sender = private_key_to_address(key)

@@ -37,7 +37,12 @@ from genesis.format import (
 )
 from tests.vm.harness import CONTRACT, SENDER, send
 from vm.abi import selector
-from vm.precompiles.addresses import COMMITTEE_ADDRESS, INFERENCE_ADDRESS, VRF_ADDRESS
+from vm.precompiles.addresses import (
+    COMMITTEE_ADDRESS,
+    INFERENCE_ADDRESS,
+    INFERENCE_SYNC_ADDRESS,
+    VRF_ADDRESS,
+)
 from vm.precompiles.costs import (
     GAS_COMMITTEE,
     GAS_VRF_ALPHA_WORD,
@@ -284,11 +289,17 @@ def test_registry_survives_calls_that_touch_it() -> None:
 
 
 def test_brain_precompiles_sit_beside_the_standard_ones() -> None:
-    assert set(BRAIN_PRECOMPILES) == {VRF_ADDRESS, COMMITTEE_ADDRESS, INFERENCE_ADDRESS}
+    assert set(BRAIN_PRECOMPILES) == {
+        VRF_ADDRESS,
+        COMMITTEE_ADDRESS,
+        INFERENCE_ADDRESS,
+        INFERENCE_SYNC_ADDRESS,
+    }
     assert not set(BRAIN_PRECOMPILES) & set(PRECOMPILES)
     assert int.from_bytes(VRF_ADDRESS, "big") == 0x0B01
     assert int.from_bytes(COMMITTEE_ADDRESS, "big") == 0x0B02
     assert int.from_bytes(INFERENCE_ADDRESS, "big") == 0x0B03
+    assert int.from_bytes(INFERENCE_SYNC_ADDRESS, "big") == 0x0B05
 
 
 def test_sortition_gas_grows_with_stake_and_committee_size() -> None:

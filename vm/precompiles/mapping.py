@@ -22,6 +22,7 @@ from vm.precompiles.addresses import (
     ECRECOVER_ADDRESS,
     IDENTITY_ADDRESS,
     INFERENCE_ADDRESS,
+    INFERENCE_SYNC_ADDRESS,
     MODEXP_ADDRESS,
     POINT_EVALUATION_ADDRESS,
     RIPEMD160_ADDRESS,
@@ -32,6 +33,7 @@ from vm.precompiles.blake2f import blake2f
 from vm.precompiles.bn254 import bn254_add, bn254_mul, bn254_pairing
 from vm.precompiles.committee import committee
 from vm.precompiles.inference import inference
+from vm.precompiles.inference_sync import inference_sync
 from vm.precompiles.modexp import modexp
 from vm.precompiles.point_evaluation import point_evaluation
 from vm.precompiles.simple import ecrecover, identity, ripemd160, sha256
@@ -57,4 +59,5 @@ BRAIN_PRECOMPILES: dict[bytes, BrainPrecompile] = {
     VRF_ADDRESS: vrf,
     COMMITTEE_ADDRESS: committee,
     INFERENCE_ADDRESS: inference,
+    INFERENCE_SYNC_ADDRESS: inference_sync,
 }
