@@ -10,7 +10,6 @@ or undecided block.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -54,6 +53,7 @@ from node.store.codec import TxLocation
 from node.store.leveldb import Store
 from vm.exceptions import Revert
 from vm.fees import calculate_base_fee
+from vm.instructions.block import BLOCK_HASH_WINDOW
 from vm.transition import (
     BuiltBlock,
     TransactionResult,
@@ -64,9 +64,6 @@ from vm.transition import (
 )
 
 MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize: four 32 KiB slots
-DEFAULT_PRIORITY_FEE = 1_000_000_000  # 1 gwei, suggested when recent blocks carry no tips
-PRIORITY_FEE_LOOKBACK = 20
-BLOCK_HASH_WINDOW = 256
 # Rejections that a later block may cure; other rejected transactions leave the pool.
 RETRYABLE = (GasLimitExceeded, FeeCapTooLow)
 
@@ -106,16 +103,6 @@ class AccountProof:
 
 
 @dataclass(frozen=True, slots=True)
-class FeeHistory:
-    """eth_feeHistory's answer, as integers."""
-
-    oldest_block: int
-    base_fees: list[int]
-    gas_used_ratios: list[float]
-    rewards: list[list[int]]
-
-
-@dataclass(frozen=True, slots=True)
 class NodeStatus:
     """What the node's networking and consensus report about themselves (brain_nodeStatus)."""
 
@@ -148,7 +135,7 @@ class Chain:
         # Set by the supervisor once networking and consensus run.
         self.node_status: Callable[[], NodeStatus] = _standalone
         self.tx_arrived = asyncio.Event()
-        # Transactions submitted here, for the network to gossip (node/consensus_driver.py).
+        # Transactions submitted here, for the network to gossip (node/tx_relay.py).
         self._relay: list[bytes] = []
         self.relay_ready = asyncio.Event()
         # Held while a worker thread builds and writes a block, so close() waits for it.
@@ -210,6 +197,14 @@ class Chain:
 
     def receipts(self, block_hash: bytes) -> tuple[Receipt, ...]:
         return self.store.receipts(block_hash)
+
+    def commit_at(self, height: int) -> bytes | None:
+        """The encoded certificate that decided the block at `height`, if this node holds it."""
+        return self.store.commit_at(height)
+
+    def evidence_height(self, key: bytes) -> int | None:
+        """The height of the block that recorded the offence `key` (DoubleSign.key), if any."""
+        return self.store.evidence_height(key)
 
     def transaction(self, tx_hash: bytes) -> tuple[Transaction, TxLocation | None] | None:
         """A committed transaction with its location, or a pending one with location None."""
@@ -283,46 +278,6 @@ class Chain:
     def next_base_fee(self) -> int:
         header = self._head.header
         return calculate_base_fee(header.gas_limit, header.gas_used, header.base_fee)
-
-    def _tips(self, block: Block) -> list[tuple[int, int]]:
-        """(priority fee per gas, gas used) of each transaction in `block`."""
-        base_fee = block.header.base_fee
-        return [
-            (r.effective_gas_price - base_fee, r.gas_used) for r in self.store.receipts(block.hash)
-        ]
-
-    def suggested_priority_fee(self) -> int:
-        """Median tip of recent blocks' transactions (geth's oracle idea), 1 gwei without data."""
-        tips: list[int] = []
-        for height in range(
-            max(1, self._head.height - PRIORITY_FEE_LOOKBACK + 1), self._head.height + 1
-        ):
-            block = self.block_by_height(height)
-            if block is not None and block.transactions:
-                tips.extend(tip for tip, _ in self._tips(block))
-        return int(statistics.median_low(tips)) if tips else DEFAULT_PRIORITY_FEE
-
-    def fee_history(self, block_count: int, newest: int, percentiles: list[float]) -> FeeHistory:
-        """Base fees, gas use and tip percentiles of the `block_count` blocks up to `newest`."""
-        newest = min(newest, self._head.height)
-        oldest = max(0, newest - block_count + 1)
-        base_fees: list[int] = []
-        ratios: list[float] = []
-        rewards: list[list[int]] = []
-        last: Block | None = None
-        for height in range(oldest, newest + 1):
-            block = self.block_by_height(height)
-            assert block is not None, f"canonical block {height} missing"
-            header = block.header
-            base_fees.append(header.base_fee)
-            ratios.append(header.gas_used / header.gas_limit if header.gas_limit else 0.0)
-            if percentiles:
-                rewards.append(_reward_percentiles(self._tips(block), header.gas_used, percentiles))
-            last = block
-        if last is not None:
-            h = last.header
-            base_fees.append(calculate_base_fee(h.gas_limit, h.gas_used, h.base_fee))
-        return FeeHistory(oldest, base_fees, ratios, rewards)
 
     # --- transactions in ----------------------------------------------------------------------
 
@@ -538,21 +493,3 @@ class Chain:
                 self.mempool.remove(tx.hash)
         for queue in self._subscribers:
             queue.put_nowait(built.block)
-
-
-def _reward_percentiles(
-    tips: list[tuple[int, int]], gas_used: int, percentiles: list[float]
-) -> list[int]:
-    """Tips at the given percentiles of gas used, as geth's eth_feeHistory weighs them."""
-    if not tips:
-        return [0] * len(percentiles)
-    ordered = sorted(tips)
-    out = []
-    index, cumulative = 0, ordered[0][1]
-    for p in percentiles:
-        threshold = gas_used * p / 100
-        while cumulative < threshold and index < len(ordered) - 1:
-            index += 1
-            cumulative += ordered[index][1]
-        out.append(ordered[index][0])
-    return out

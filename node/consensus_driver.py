@@ -14,7 +14,9 @@ The machine (brainchain/consensus/machine.py) is sans-I/O (STYLE §4). Here:
   height through gossipsub, which relays it to nodes we are not connected to, and relays
   everything it holds when its height has not moved; block sync covers the rest.
 
-One task (`_run`) owns the machine and every commit; the others only feed its queue.
+One task (`_run`) owns the machine and every commit; the others only feed its queue: gossip in,
+block sync's fetch loop (node/block_sync.py), timers (node/timers.py). Transactions travel by
+node/tx_relay.py; double-sign evidence waits in node/evidence.py until a block records it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from brainchain.consensus.actions import (
@@ -46,18 +47,17 @@ from brainchain.consensus.events import (
     VoteReceived,
 )
 from brainchain.consensus.machine import Machine
-from brainchain.consensus.timeouts import TimeoutConfig, TimeoutKind
-from brainchain.consensus.validators import ValidatorSet
+from brainchain.consensus.timeouts import TimeoutKind
 from brainchain.crypto.ed25519 import ConsensusKey
 from brainchain.errors import (
     BrainchainError,
     InvalidBlock,
     InvalidConsensusMessage,
-    InvalidTransaction,
 )
 from brainchain.types.block import Block, decode_block
 from brainchain.types.commit import decode_commit, verify_commit
-from brainchain.types.evidence import DoubleSign, decode_evidence, verify_evidence
+from brainchain.types.evidence import DoubleSign
+from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import (
     ConsensusMessage,
     Proposal,
@@ -67,44 +67,33 @@ from brainchain.types.vote import (
     verify_message,
 )
 from genesis.format import GenesisValidator
-from node.block_sync import check_synced
+from node.block_sync import BlockSyncer, SyncNetwork
 from node.chain import Chain, ChainError
+from node.evidence import EvidencePool
 from node.metrics import NodeMetrics
 from node.p2p import P2PError
 from node.p2p.gossip import Gossip, pack_batches, unpack_batch
 from node.p2p.limits import (
-    PROTOCOL_BLOCK_SYNC,
     TOPIC_EVIDENCE,
     TOPIC_PROPOSALS,
     TOPIC_TXS,
     TOPIC_VOTES,
     gossip_limit,
 )
-from node.p2p.wire import (
-    MAX_SYNC_BLOCKS,
-    ProposalMessage,
-    SyncedBlock,
-    SyncRequest,
-    decode_proposal_message,
-    decode_sync_response,
-    encode_votes,
-)
+from node.p2p.wire import ProposalMessage, SyncedBlock, decode_proposal_message, encode_votes
+from node.timers import Timers, timeouts_for
+from node.tx_relay import TransactionRelay
 from vm.transition import BuiltBlock
 
 log = logging.getLogger(__name__)
 
 REBROADCAST_S = 1.0  # re-send our own messages of the height this often
-SYNC_POLL_S = 1.0  # ask peers for blocks after our head this often
-SYNC_REQUEST_TIMEOUT_S = 10.0
 MAX_FUTURE_S = 10  # a proposed block's timestamp may run this far ahead of our clock
-TX_RELAY_DELAY_S = 0.02  # collect transactions this long into one gossip batch
 MAX_EARLY_PROPOSALS = 16  # proposals for the height after next, held until we get there
-MAX_PENDING_EVIDENCE = 1024
-MAX_EVIDENCE_PER_BLOCK = 16
 
 
-class Network(Protocol):
-    """What the driver needs from node.p2p.bridge.P2PNode."""
+class Network(SyncNetwork, Protocol):
+    """What the driver needs from node.p2p.bridge.P2PNode: block sync's needs, and gossip."""
 
     inbound: asyncio.Queue[Gossip]
 
@@ -112,31 +101,12 @@ class Network(Protocol):
 
     def send(self, topic: str, data: bytes) -> None: ...
 
-    async def request(
-        self, peer_id: str, protocol: str, data: bytes, timeout_s: float = ...
-    ) -> bytes: ...
-
-    def peers(self) -> list[str]: ...
-
     def penalise(self, peer_id: str, reason: str) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class _Synced:
-    """A fetched block whose certificate checked out, for `_run` to execute and commit."""
-
-    synced: SyncedBlock
 
 
 def validator_set(validators: Sequence[GenesisValidator]) -> ValidatorSet:
     """Voting power from the genesis stakes, keyed by consensus key (DESIGN.md §4)."""
     return ValidatorSet.from_pairs((v.consensus_pubkey, v.stake) for v in validators)
-
-
-def timeouts_for(interval_s: float) -> TimeoutConfig:
-    """CometBFT's timeouts, with the propose timeout covering the wait for the block interval."""
-    base = TimeoutConfig()
-    return TimeoutConfig(propose_ms=base.propose_ms + int(interval_s * 1000))
 
 
 class ConsensusDriver:
@@ -164,18 +134,30 @@ class ConsensusDriver:
         self.interval_s = interval_s
         self.empty_blocks = empty_blocks
         self._timeouts = timeouts_for(interval_s)
-        self._queue: asyncio.Queue[Event | _Synced] = asyncio.Queue()
+        # Events for the machine, and fetched blocks whose certificate checked out, to commit.
+        self._queue: asyncio.Queue[Event | SyncedBlock] = asyncio.Queue()
         self._executed: dict[bytes, BuiltBlock] = {}  # checked children of the head, by hash
         self._checking: dict[bytes, asyncio.Task[BuiltBlock | None]] = {}  # under way, by hash
-        self._head_moved = asyncio.Event()
         self._blocks: dict[bytes, Block] = {}  # blocks seen in proposals of this height
         self._early: list[tuple[ProposalMessage, str]] = []
         self._seen_votes: set[bytes] = set()
-        self._timers: set[asyncio.TimerHandle] = set()
-        self._last_commit = chain.store.commit_at(chain.head.height) or b""
+        self._timers = Timers(self._queue.put_nowait)
+        self._last_commit = chain.commit_at(chain.head.height) or b""
         self._last_commit_time = 0.0
-        self._evidence: dict[bytes, DoubleSign] = {}  # caught, not yet recorded; by offence
+        self._evidence = EvidencePool(chain, self.validators)
+        self._txs = TransactionRelay(
+            chain,
+            lambda batch: self._emit(TOPIC_TXS, batch, relayed=False),
+            relays=self.index is None,
+        )
         self.machine = self._new_machine()
+        self._sync = BlockSyncer(
+            chain,
+            network,
+            self.validators,
+            deliver=self._queue.put_nowait,
+            misbehaved=self._misbehaved,
+        )
         self._tasks: asyncio.TaskGroup | None = None
 
     def _new_machine(self) -> Machine:
@@ -201,24 +183,23 @@ class ConsensusDriver:
                 self._tasks = tasks
                 tasks.create_task(self._receive())
                 tasks.create_task(self._rebroadcast())
-                tasks.create_task(self._sync())
-                tasks.create_task(self._relay_transactions())
+                tasks.create_task(self._sync.run())
+                tasks.create_task(self._txs.run())
                 self._queue.put_nowait(Start())
                 ready.set()
                 await self._run()
         finally:
-            for timer in self._timers:
-                timer.cancel()
+            self._timers.cancel_all()
 
     # --- the machine's task ---------------------------------------------------------------
 
     async def _run(self) -> None:
         while True:
             item = await self._queue.get()
-            if isinstance(item, _Synced):
-                if not await self._commit_synced(item.synced):
+            if isinstance(item, SyncedBlock):
+                if not await self._commit_synced(item):
                     continue
-                item = DecidedBySync(item.synced.block.height)
+                item = DecidedBySync(item.block.height)
             await self._perform(self.machine.handle(item))
             if self.metrics is not None:
                 m = self.machine
@@ -245,7 +226,7 @@ class ConsensusDriver:
                     evidence.first.height,
                     evidence.first.round,
                 )
-                if self._keep_evidence(evidence):
+                if self._evidence.keep(evidence):
                     self._emit(TOPIC_EVIDENCE, evidence.encode(), relayed=True)
 
     def _log(self, entry: ConsensusMessage) -> None:
@@ -253,21 +234,6 @@ class ConsensusDriver:
         block = self._blocks.get(entry.block_hash) if entry.block_hash is not None else None
         keep = isinstance(entry, Proposal) or entry.kind is VoteKind.PRECOMMIT
         self.chain.store.wal.append(entry, block.encode() if block and keep else b"")
-
-    def _keep_evidence(self, evidence: DoubleSign) -> bool:
-        """Hold evidence for a block to record; False when known or recorded already."""
-        key = evidence.key
-        if key in self._evidence or self.chain.store.evidence_height(key) is not None:
-            return False
-        if len(self._evidence) >= MAX_PENDING_EVIDENCE:
-            return False
-        self._evidence[key] = evidence
-        return True
-
-    def _evidence_for(self, height: int) -> tuple[bytes, ...]:
-        """Pending evidence for the block at `height`: offences of earlier heights only."""
-        ready = [e for _, e in sorted(self._evidence.items()) if e.first.height < height]
-        return tuple(e.encode() for e in ready[:MAX_EVIDENCE_PER_BLOCK])
 
     def _schedule(self, action: ScheduleTimeout) -> None:
         """A loop timer that hands the machine `TimeoutFired`; stale ones fail its guards."""
@@ -277,22 +243,11 @@ class ConsensusDriver:
             assert self._tasks is not None
             self._tasks.create_task(self._schedule_when_pending(action, event))
             return
-        self._later(action.delay_ms / 1000, event)
+        self._timers.later(action.delay_ms / 1000, event)
 
     async def _schedule_when_pending(self, action: ScheduleTimeout, event: TimeoutFired) -> None:
         await self._wait_for_transactions()
-        self._later(action.delay_ms / 1000, event)
-
-    def _later(self, delay_s: float, event: Event) -> None:
-        loop = asyncio.get_running_loop()
-        timer: asyncio.TimerHandle
-
-        def fire() -> None:
-            self._timers.discard(timer)
-            self._queue.put_nowait(event)
-
-        timer = loop.call_later(delay_s, fire)
-        self._timers.add(timer)
+        self._timers.later(action.delay_ms / 1000, event)
 
     async def _wait_for_transactions(self) -> None:
         while not self.chain.has_pending():
@@ -315,7 +270,7 @@ class ConsensusDriver:
             self.chain.select_candidates(),
             timestamp=max(int(time.time()), parent.timestamp),
             last_commit=self._last_commit,
-            evidence=self._evidence_for(height),
+            evidence=self._evidence.for_block(height),
         )
         if built.block.header.parent_hash != self.chain.head.hash:
             return  # the head moved (block sync) while we built
@@ -365,11 +320,10 @@ class ConsensusDriver:
 
     def _committed(self, block: Block, commit: bytes) -> None:
         """A new head: forget the finished height's blocks and votes, revisit held proposals."""
-        for evidence in block.evidence:
-            self._evidence.pop(decode_evidence(evidence).key, None)
+        self._evidence.recorded(block)
         self._last_commit = commit
         self._last_commit_time = asyncio.get_running_loop().time()
-        self._head_moved.set()
+        self._sync.head_moved()
         self._executed.clear()
         self._blocks.clear()
         self._seen_votes.clear()
@@ -391,11 +345,9 @@ class ConsensusDriver:
                     message = decode_proposal_message(gossip.data)
                     self._tasks.create_task(self._on_proposal(message, gossip.origin))
                 elif gossip.topic == TOPIC_TXS:
-                    self._on_transactions(unpack_batch(gossip.data))
+                    self._txs.receive(unpack_batch(gossip.data))
                 elif gossip.topic == TOPIC_EVIDENCE:
-                    evidence = decode_evidence(gossip.data)
-                    verify_evidence(evidence, self.validators, self.chain.chain_id)
-                    self._keep_evidence(evidence)
+                    self._evidence.receive(gossip.data)
             except BrainchainError as exc:  # DecodingError, InvalidTransaction, bad signature
                 self._misbehaved(gossip.origin, f"{gossip.topic}: {exc}")
 
@@ -455,7 +407,7 @@ class ConsensusDriver:
             if block.header.timestamp > time.time() + MAX_FUTURE_S:
                 raise InvalidBlock(f"timestamp {block.header.timestamp} is in the future")
             self._check_last_commit(block)
-            self._check_evidence(block)
+            self._evidence.check(block)
             built = await asyncio.to_thread(self.chain.check_candidate, block)
         except BrainchainError as exc:  # InvalidBlock, InvalidCommit, InvalidTransaction
             log.warning("block %d (%s) is invalid: %s", block.height, block.hash.hex()[:16], exc)
@@ -476,37 +428,11 @@ class ConsensusDriver:
             raise InvalidBlock(f"last commit certifies height {cert.height}, not the parent")
         verify_commit(cert, self.validators, self.chain.chain_id)
 
-    def _check_evidence(self, block: Block) -> None:
-        """Recorded evidence must be valid, of an earlier height, and new to the chain."""
-        if len(block.evidence) > MAX_EVIDENCE_PER_BLOCK:
-            raise InvalidBlock(f"{len(block.evidence)} pieces of evidence in one block")
-        keys = set()
-        for data in block.evidence:
-            evidence = decode_evidence(data)
-            verify_evidence(evidence, self.validators, self.chain.chain_id)
-            key = evidence.key
-            if evidence.first.height >= block.height:
-                raise InvalidBlock("evidence of the block's own height or later")
-            if key in keys or self.chain.store.evidence_height(key) is not None:
-                raise InvalidBlock("evidence of an offence already recorded")
-            keys.add(key)
-
     def _verify(self, message: Proposal | Vote) -> None:
         signer = _signer(message)
         if not 0 <= signer < len(self.validators):
             raise InvalidConsensusMessage(f"message from unknown validator index {signer}")
         verify_message(message, self.chain.chain_id, self.validators[signer].public_key)
-
-    def _on_transactions(self, raws: list[bytes]) -> None:
-        # Peers send transactions one hop. A validator passes none on: validators connect to
-        # each other, so each proposer has them first-hand from the node a client chose. A
-        # follower (between clients and validators) passes on what is new to it.
-        relay = self.index is None
-        for raw in raws:
-            try:
-                self.chain.submit_transaction(raw, relay=relay)
-            except InvalidTransaction:
-                continue  # known already, or no longer valid here: not the relayer's fault
 
     def _misbehaved(self, peer_id: str, reason: str) -> None:
         log.warning("peer %s sent garbage: %s", peer_id, reason)
@@ -557,82 +483,6 @@ class ConsensusDriver:
                 [m for m in messages if isinstance(m, Vote) or m.round == machine.round],
                 relayed=True,
             )
-
-    async def _relay_transactions(self) -> None:
-        """Send transactions to relay to each peer, in batches (see `_on_transactions`)."""
-        limit = gossip_limit(TOPIC_TXS)
-        while True:
-            await self.chain.relay_ready.wait()
-            await asyncio.sleep(TX_RELAY_DELAY_S)
-            for batch in pack_batches(self.chain.take_relay(), limit):
-                self._emit(TOPIC_TXS, batch, relayed=False)
-
-    # --- block sync -------------------------------------------------------------------------
-
-    async def _sync(self) -> None:
-        """Fetch blocks after our head from a peer that has them, when we lag or are stuck.
-
-        While a peer is further ahead than one response carries, ask again as soon as what
-        came is committed, not a poll later: a chain at tens of heights a second outruns one
-        response a second, and a restarted node would never catch up.
-        """
-        last_head = -1
-        while True:
-            await asyncio.sleep(SYNC_POLL_S)
-            head = self.chain.head.height
-            stuck, last_head = head == last_head, head
-            for peer in self.network.peers():
-                if await self._sync_with(peer, head, stuck):
-                    break
-
-    async def _sync_with(self, peer: str, head: int, stuck: bool) -> bool:
-        """Fetch from `peer` while it is ahead; True when it had blocks for us."""
-        synced = False
-        while (fetched := await self._sync_from(peer, head, stuck)) is not None:
-            synced, stuck = True, False
-            head, peer_head = fetched
-            if peer_head <= head or not await self._head_reaches(head):
-                break
-        return synced
-
-    async def _sync_from(self, peer: str, head: int, stuck: bool) -> tuple[int, int] | None:
-        """Queue the blocks after `head` that `peer` sends, certificates checked; the height of
-        the last one queued and the peer's head, or None when none was."""
-        request = SyncRequest(head + 1, MAX_SYNC_BLOCKS).encode()
-        try:
-            response = decode_sync_response(
-                await self.network.request(
-                    peer, PROTOCOL_BLOCK_SYNC, request, SYNC_REQUEST_TIMEOUT_S
-                )
-            )
-        except P2PError:
-            return None
-        except BrainchainError as exc:
-            self._misbehaved(peer, f"block sync: {exc}")
-            return None
-        # A peer one block ahead is usually only faster at committing the same decision.
-        if not response.blocks or (response.head < head + 2 and not stuck):
-            return None
-        for synced in response.blocks:
-            try:
-                check_synced(synced, self.validators, self.chain.chain_id)
-            except BrainchainError as exc:
-                self._misbehaved(peer, f"block sync: {exc}")
-                return None
-            self._queue.put_nowait(_Synced(synced))
-        return response.blocks[-1].block.height, response.head
-
-    async def _head_reaches(self, height: int) -> bool:
-        """Wait until our head is at `height`; False if it is not within a request timeout
-        (a fetched block failed, or the machine is busy)."""
-        try:
-            async with asyncio.timeout(SYNC_REQUEST_TIMEOUT_S):
-                while self.chain.head.height < height:
-                    self._head_moved.clear()
-                    await self._head_moved.wait()
-        except TimeoutError:
-            return False
-        return True
 
 
 def _signer(message: ConsensusMessage) -> int:

@@ -13,6 +13,7 @@ from brainchain.types.block import Block
 from node import __version__
 from node.chain import CallRequest, Chain
 from node.rpc.errors import SERVER_ERROR, InvalidParams, RpcError
+from node.rpc.fees import fee_history, suggested_priority_fee
 from node.rpc.hexfmt import (
     address,
     data,
@@ -236,12 +237,12 @@ def txpool_status(chain: Chain, params: list[Any]) -> dict[str, str]:
 
 def eth_gas_price(chain: Chain, params: list[Any]) -> str:
     _params(params, 0)
-    return quantity(chain.next_base_fee() + chain.suggested_priority_fee())
+    return quantity(chain.next_base_fee() + suggested_priority_fee(chain))
 
 
 def eth_max_priority_fee_per_gas(chain: Chain, params: list[Any]) -> str:
     _params(params, 0)
-    return quantity(chain.suggested_priority_fee())
+    return quantity(suggested_priority_fee(chain))
 
 
 def eth_fee_history(chain: Chain, params: list[Any]) -> dict[str, Any]:
@@ -257,8 +258,8 @@ def eth_fee_history(chain: Chain, params: list[Any]) -> dict[str, Any]:
         or percentiles != sorted(percentiles)
     ):
         raise InvalidParams("reward percentiles must be an increasing list of numbers in [0, 100]")
-    history = chain.fee_history(
-        block_count, _height(chain, newest), [float(p) for p in percentiles]
+    history = fee_history(
+        chain, block_count, _height(chain, newest), [float(p) for p in percentiles]
     )
     out: dict[str, Any] = {
         "oldestBlock": quantity(history.oldest_block),

@@ -19,6 +19,7 @@ from brainchain.errors import (
 from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
 from genesis.format import Genesis, GenesisValidator
 from node.chain import CallRequest, Chain, ChainError
+from node.rpc.fees import fee_history, suggested_priority_fee
 from tests.unit.blocks import commit_next_block
 
 GWEI = 10**9
@@ -125,11 +126,11 @@ async def test_fee_history_and_subscribers(chain: Chain) -> None:
         chain.submit_transaction(raw_transfer(nonce))
         await commit_next_block(chain)
     assert [(await asyncio.wait_for(queue.get(), 1)).height for _ in range(3)] == [1, 2, 3]
-    history = chain.fee_history(2, chain.head.height, [50.0])
+    history = fee_history(chain, 2, chain.head.height, [50.0])
     assert history.oldest_block == 2
     assert len(history.base_fees) == 3 and len(history.gas_used_ratios) == 2
     assert history.rewards == [[GWEI], [GWEI]]
-    assert chain.suggested_priority_fee() == GWEI
+    assert suggested_priority_fee(chain) == GWEI
     assert chain.estimate_gas(CallRequest(sender=SENDER, to=TO, value=1)) == 21_000
     assert (
         chain.estimate_gas(CallRequest(sender=SENDER, to=TO, data=b"\x01\x00")) == 21_000 + 16 + 4

@@ -13,7 +13,7 @@ from brainchain.errors import DecodingError, InvalidBlock, InvalidEvidence
 from brainchain.types.evidence import DoubleSign, decode_evidence, verify_evidence
 from brainchain.types.vote import Proposal, Vote, VoteKind, sign_proposal, sign_vote
 from node.chain import Chain
-from node.consensus_driver import ConsensusDriver
+from node.evidence import EvidencePool
 from node.p2p.gossip import Gossip
 from tests.unit.test_consensus_store import GENESIS, KEYS, VALIDATORS
 
@@ -92,21 +92,21 @@ class Outbox:
 async def test_a_block_records_an_offence_once(tmp_path: Path) -> None:
     chain = Chain.open(tmp_path / "data", GENESIS, proposer=bytes([0x10]) * 20)
     try:
-        driver = ConsensusDriver(chain, Outbox(), consensus_key=None, interval_s=0, empty_blocks=True)
+        pool = EvidencePool(chain, VALIDATORS)
         offence = DoubleSign.of(vote(1, A), vote(1, B))
         now = int(time.time())
         early = chain.build_candidate([], timestamp=now, last_commit=b"", evidence=(offence.encode(),))
         with pytest.raises(InvalidBlock, match="own height"):
-            driver._check_evidence(early.block)  # an offence at height 1 cannot be in block 1
+            pool.check(early.block)  # an offence at height 1 cannot be in block 1
         await chain.commit_block(chain.build_candidate([], timestamp=now, last_commit=b""), b"")
         built = chain.build_candidate([], timestamp=now, last_commit=b"", evidence=(offence.encode(),))
-        driver._check_evidence(built.block)
+        pool.check(built.block)
         chain.check_candidate(built.block)  # evidence_hash matches what is carried
         await chain.commit_block(built, b"")
         assert chain.store.evidence_height(offence.key) == 2
         again = chain.build_candidate([], timestamp=now, last_commit=b"", evidence=(offence.encode(),))
         with pytest.raises(InvalidBlock, match="already recorded"):
-            driver._check_evidence(again.block)
+            pool.check(again.block)
         with pytest.raises(InvalidBlock, match="evidence_hash"):
             chain.check_candidate(replace(again.block, evidence=()))  # header commits to it
     finally:
