@@ -183,7 +183,7 @@ async def test_what_a_peer_has_not_taken_yet_is_bounded_in_bytes(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     frame_bytes = HEADER.size + 40
-    monkeypatch.setattr(bridge, "DIRECT_QUEUE_BYTES", 2 * frame_bytes)
+    monkeypatch.setattr(bridge.frames, "DIRECT_QUEUE_BYTES", 2 * frame_bytes)
     async with network() as net:
         a = await net.start("a")
         b = await net.start("b", bootstrap=a.listen_addrs)
@@ -206,12 +206,12 @@ async def test_a_peer_reads_one_direct_stream_from_each_peer() -> None:
         vote = DIRECT_TOPICS.index(TOPIC_VOTES)
 
         async def two_streams() -> bytes:
-            host, peer = b._host, bridge.ID.from_base58(a.peer_id)
-            first = await host.new_stream(peer, [bridge.TProtocol(limits.PROTOCOL_DIRECT)])
+            host, peer = b._host, bridge.node.ID.from_base58(a.peer_id)
+            first = await host.new_stream(peer, [bridge.node.TProtocol(limits.PROTOCOL_DIRECT)])
             await first.write(HEADER.pack(1000, vote) + b"partial")
-            second = await host.new_stream(peer, [bridge.TProtocol(limits.PROTOCOL_DIRECT)])
+            second = await host.new_stream(peer, [bridge.node.TProtocol(limits.PROTOCOL_DIRECT)])
             await second.write(HEADER.pack(5, vote) + b"whole")
-            with pytest.raises(bridge.BaseLibp2pError):
+            with pytest.raises(bridge.peers.BaseLibp2pError):
                 await first.read(1)  # reset by a
             await second.close()
             return b"done"
@@ -240,7 +240,7 @@ async def test_a_bad_direct_frame_gets_its_sender_banned(
         liar.send(TOPIC_VOTES, b"fine")
         assert await next_gossip(honest) == Gossip(TOPIC_VOTES, liar.peer_id, b"fine")
 
-        monkeypatch.setattr(bridge, "encode_frame", lambda topic, data: frame)
+        monkeypatch.setattr(bridge.node, "encode_frame", lambda topic, data: frame)
         liar.send(TOPIC_VOTES, b"whatever")
         await until(lambda: liar.peer_id not in honest.peers())
         with pytest.raises(P2PError, match="banned"):
@@ -311,7 +311,7 @@ async def test_timeouts_and_cancelled_callers_end_requests_and_shutdown_ends_han
 
 @pytest.mark.asyncio
 async def test_requests_cut_short_anywhere_leave_the_connection_usable() -> None:
-    """Timeouts from 0.5 to 10 ms land inside frame writes too (bridge._Yamux)."""
+    """Timeouts from 0.5 to 10 ms land inside frame writes too (bridge.patches._Yamux)."""
     async with network() as net:
         a = await net.start("a", protocols={PROTOCOL_BLOCK_SYNC: echo})
         b = await net.start("b")
@@ -467,7 +467,7 @@ async def test_local_misuse_raises_value_error() -> None:
 async def test_same_seed_same_peer_id_and_bootstrap_peers_are_redialled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bridge, "RECONNECT_INTERVAL_S", 0.1)
+    monkeypatch.setattr(bridge.peers, "RECONNECT_INTERVAL_S", 0.1)
     async with network() as net:
         a = await net.start("a")
         b = await net.start("b", bootstrap=a.listen_addrs)
