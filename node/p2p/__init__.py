@@ -1,6 +1,6 @@
 """Peer-to-peer networking: gossip and request/response over libp2p, behind an asyncio API.
 
-`node.p2p.bridge` is the only module that imports trio or libp2p (STYLE §1); this package and
+`node.p2p.bridge` is the only package that imports trio or libp2p (STYLE §1); this package and
 its other modules stay importable without them, so `brainchain --help` never loads either.
 """
 
