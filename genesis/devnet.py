@@ -18,10 +18,14 @@ from genesis.format import (
     GenesisValidator,
     default_committee_size,
 )
+from genesis.inference import INFERENCE, MODELS, parse_inference
+from genesis.models import shipped_model
 
 DEFAULT_CHAIN_ID = 1337
 DEV_BALANCE = 10_000 * 10**18
+VALIDATOR_BALANCE = 1_000 * 10**18  # pays the gas of the validator's commits and reveals
 VALIDATOR_STAKE = 100
+DEVNET_MODELS = ("tiny-gptj", "tiny-gpt2", "gptj-bench")
 
 DEV_PRIVATE_KEYS = tuple(
     bytes.fromhex(k)
@@ -61,10 +65,14 @@ def make_devnet_genesis(
     timestamp: int = 0,
     extra_alloc: dict[bytes, int] | None = None,
 ) -> Genesis:
-    """A genesis for a local network: the validators, the dev accounts funded, 1 gwei base fee,
-    and the default committee size written out so people see where to change it."""
-    alloc = {a.address: a.balance for a in DEV_ACCOUNTS}
+    """A genesis for a local network: the validators (their accounts funded for commit and
+    reveal gas), the dev accounts funded, 1 gwei base fee, the shipped models registered, and
+    the default committee and inference parameters written out so people see where to change
+    them (genesis/inference.py says why the inference committee is as large as it is)."""
+    alloc = {v.address: VALIDATOR_BALANCE for v in validators}
+    alloc.update({a.address: a.balance for a in DEV_ACCOUNTS})
     alloc.update(extra_alloc or {})
+    total_stake = sum(v.stake for v in validators)
     return Genesis(
         chain_id=chain_id,
         timestamp=timestamp,
@@ -72,5 +80,9 @@ def make_devnet_genesis(
         base_fee=DEFAULT_BASE_FEE,
         validators=tuple(validators),
         alloc=tuple(sorted(alloc.items())),
-        brain={COMMITTEE_SIZE: default_committee_size(sum(v.stake for v in validators))},
+        brain={
+            COMMITTEE_SIZE: default_committee_size(total_stake),
+            INFERENCE: parse_inference({}, total_stake),
+            MODELS: [shipped_model(model_id).to_json() for model_id in DEVNET_MODELS],
+        },
     )

@@ -3,7 +3,7 @@ they become in block 0 (DESIGN.md §5).
 
     "brain": {"inference": {
         "committee_size": 32,        # k: expected committee weight, in stake units
-        "commit_blocks": 10,         # C: heights after the request's that take commits
+        "commit_blocks": 20,         # C: heights after the request's that take commits
         "reveal_blocks": 10,         # R: heights after those that take reveals
         "max_callback_gas": 1000000,
         "penalty": "1000000000000000000",   # wei a faulty member loses from its bond
@@ -45,7 +45,7 @@ MODELS = "models"  # key in "brain"
 ETHER = 10**18
 DEFAULTS: dict[str, int] = {
     "committee_size": 32,  # or half the total stake, if that is less
-    "commit_blocks": 10,
+    "commit_blocks": 20,
     "reveal_blocks": 10,
     "max_callback_gas": 1_000_000,
     "penalty": ETHER,
@@ -88,7 +88,7 @@ def parse_inference(value: Any, total_stake: int) -> dict[str, int]:
     ):
         if params[name] == 0:
             raise InferenceParamsError(f"brain.inference.{name}: must be positive")
-    if "committee_size" in value and 2 * params["committee_size"] > total_stake:
+    if params["committee_size"] > max(1, total_stake // 2):
         raise InferenceParamsError(
             f"brain.inference.committee_size: {params['committee_size']} is more than half the"
             f" total stake {total_stake}"

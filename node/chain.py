@@ -51,6 +51,7 @@ from genesis.block import build_genesis_block
 from genesis.format import Genesis, validator_set_hash
 from node.store.codec import TxLocation
 from node.store.leveldb import Store
+from vm.environment import ModelRunner
 from vm.exceptions import Revert
 from vm.fees import calculate_base_fee
 from vm.instructions.block import BLOCK_HASH_WINDOW
@@ -134,6 +135,8 @@ class Chain:
         self._subscribers: list[asyncio.Queue[Block]] = []
         # Set by the supervisor once networking and consensus run.
         self.node_status: Callable[[], NodeStatus] = _standalone
+        # The executor INFERENCE_SYNC runs models on (vm/environment.py), once the node has one.
+        self.model_runner: ModelRunner | None = None
         self.tx_arrived = asyncio.Event()
         # Transactions submitted here, for the network to gossip (node/tx_relay.py).
         self._relay: list[bytes] = []
@@ -329,7 +332,10 @@ class Chain:
             raise ValueError(f"no block at height {height}")
         state = self._state_at(block)
         env = child_environment(
-            block.header, proposer=self.proposer, timestamp=block.header.timestamp
+            block.header,
+            proposer=self.proposer,
+            timestamp=block.header.timestamp,
+            model_runner=self.model_runner,
         )
         max_fee = call.max_fee_per_gas or 0
         if max_fee == 0:
@@ -447,6 +453,7 @@ class Chain:
             last_commit=last_commit,
             evidence=evidence,
             block_hashes=self._block_hashes_upto(head.height),
+            model_runner=self.model_runner,
         )
 
     def check_candidate(self, block: Block) -> BuiltBlock:
@@ -461,7 +468,11 @@ class Chain:
         if block.header.validators_hash != self.validators_hash:
             raise InvalidBlock("validators_hash: not this chain's validator set")
         return apply_block(
-            self._state_at(head), head.header, block, self._block_hashes_upto(head.height)
+            self._state_at(head),
+            head.header,
+            block,
+            self._block_hashes_upto(head.height),
+            self.model_runner,
         )
 
     async def commit_block(self, built: BuiltBlock, commit: bytes) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,16 @@ DEFAULT_BLOCK_INTERVAL_S = 1.0
 DEFAULT_P2P_HOST = "127.0.0.1"
 DEFAULT_P2P_PORT = 26656
 DEFAULT_METRICS_PORT = 9545  # node i of a devnet: 9545 + i, beside RPC 8545 + i
+EXECUTOR_DEVICES = ("auto", "cpu", "cuda")
+
+
+class Byzantine(Enum):
+    """Test-only faults a validator can be told to commit (config "byzantine"), for the fault
+    tests of two-phase inference (node/inference_service.py)."""
+
+    WRONG_OUTPUT = "wrong-output"  # commit and reveal a corrupted output
+    COPY_COMMITMENT = "copy-commitment"  # commit another member's commitment
+    NO_REVEAL = "no-reveal"  # commit, never reveal
 
 
 class ConfigError(ValueError):
@@ -106,6 +117,20 @@ class NodeConfig:
     p2p_port: int = DEFAULT_P2P_PORT
     bootstrap: tuple[str, ...] = ()  # peers' libp2p multiaddrs, ending in /p2p/<peer id>
     metrics_port: int | None = DEFAULT_METRICS_PORT  # Prometheus on rpc_host; None: off
+    # Model executors (node/executors/): "auto" takes CUDA when present; the models directory
+    # holds the safetensors files that file-sourced model specs name.
+    run_models: bool = True  # run the executor and, for a validator, the inference service
+    # Load every registered model at start (in the background) instead of on first use: the
+    # first request then does not spend its commit window importing torch and building weights,
+    # at the price of that CPU and memory at every start.
+    warm_models: bool = False
+    executor_device: str = "auto"
+    executor_concurrency: int = 1
+    executor_queue: int = 64
+    models_dir: str = "models"  # relative to home
+    # Test-only fault for the fault tests (node/inference_service.py Byzantine); never set it
+    # on a real network.
+    byzantine: Byzantine | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -119,6 +144,10 @@ class NodeConfig:
     def keys_path(self) -> Path:
         return self.home / KEYS_FILE
 
+    @property
+    def models_path(self) -> Path:
+        return self.home / self.models_dir
+
     def to_json(self) -> dict[str, Any]:
         return {
             "rpc_host": self.rpc_host,
@@ -129,7 +158,20 @@ class NodeConfig:
             "p2p_port": self.p2p_port,
             "bootstrap": list(self.bootstrap),
             "metrics_port": self.metrics_port,
+            "run_models": self.run_models,
+            "warm_models": self.warm_models,
+            "executor_device": self.executor_device,
+            "executor_concurrency": self.executor_concurrency,
+            "executor_queue": self.executor_queue,
+            "models_dir": self.models_dir,
+            **({"byzantine": self.byzantine.value} if self.byzantine else {}),
         }
+
+
+def _choice(value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+    return str(value)
 
 
 def _optional_port(value: Any) -> int | None:
@@ -172,6 +214,13 @@ def load_config(home: Path, **overrides: Any) -> NodeConfig:
             p2p_port=int(doc.get("p2p_port", DEFAULT_P2P_PORT)),
             bootstrap=tuple(str(addr) for addr in doc.get("bootstrap", ())),
             metrics_port=_optional_port(doc.get("metrics_port", DEFAULT_METRICS_PORT)),
+            run_models=bool(doc.get("run_models", True)),
+            warm_models=bool(doc.get("warm_models", False)),
+            executor_device=_choice(doc.get("executor_device", "auto"), EXECUTOR_DEVICES),
+            executor_concurrency=int(doc.get("executor_concurrency", 1)),
+            executor_queue=int(doc.get("executor_queue", 64)),
+            models_dir=str(doc.get("models_dir", "models")),
+            byzantine=None if doc.get("byzantine") is None else Byzantine(doc["byzantine"]),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None

@@ -19,6 +19,49 @@ from brainchain.types.block import Block
 from node.site import serve_app
 
 STEP_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+MODEL_BUCKETS_S = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
+
+
+class InferenceMetrics:
+    """What a validator's inference service and executor did (DESIGN.md §5)."""
+
+    def __init__(self, r: CollectorRegistry) -> None:
+        self.requests = Counter("brainchain_inference_requests", "requests seen", registry=r)
+        self.selected = Counter(
+            "brainchain_inference_selected", "requests this validator was selected for", registry=r
+        )
+        self.weight = Counter(
+            "brainchain_inference_weight", "committee weight this validator was given", registry=r
+        )
+        self.queue = Gauge("brainchain_executor_queue", "model runs waiting or running", registry=r)
+        self.load_seconds = Histogram(
+            "brainchain_model_load_seconds",
+            "time to load a model",
+            ["model"],
+            buckets=MODEL_BUCKETS_S,
+            registry=r,
+        )
+        self.run_seconds = Histogram(
+            "brainchain_model_run_seconds",
+            "time to run a model on one request",
+            ["model"],
+            buckets=MODEL_BUCKETS_S,
+            registry=r,
+        )
+        self.commits = Counter("brainchain_inference_commits", "commits sent", registry=r)
+        self.reveals = Counter("brainchain_inference_reveals", "reveals sent", registry=r)
+        self.outcomes = Counter(
+            "brainchain_inference_outcomes",
+            "settled requests this validator committed to, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        self.rewards_wei = Counter(
+            "brainchain_inference_rewards_wei", "fee shares earned", registry=r
+        )
+        self.bond_wei = Gauge(
+            "brainchain_inference_bond_wei", "this validator's inference bond", registry=r
+        )
 
 
 class NodeMetrics:
@@ -46,6 +89,7 @@ class NodeMetrics:
             buckets=STEP_BUCKETS_S,
             registry=r,
         )
+        self.inference = InferenceMetrics(r)
         self._last_commit = time.monotonic()
         self._position: tuple[int, int, str] | None = None  # (height, round, step) now
         self._entered = 0.0  # when the machine reached that position

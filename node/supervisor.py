@@ -1,7 +1,8 @@
 """One node process: open the chain, start networking, consensus and RPC, stop cleanly.
 
 Services run in one asyncio.TaskGroup, each started once the one before it is ready (STYLE §5):
-the trio guest, the libp2p host, consensus, then the RPC server. One failing cancels the rest;
+the trio guest, the libp2p host, consensus, the inference service with its executor (torch
+loads on the first model run, not at start), then the RPC server. One failing cancels the rest;
 SIGINT and SIGTERM cancel the group; the chain (LevelDB) closes last.
 """
 
@@ -26,6 +27,8 @@ from node.config import (
     write_runtime,
 )
 from node.consensus_driver import ConsensusDriver
+from node.executors.pool import ExecutorPool, ExecutorStats
+from node.inference_service import InferenceService
 from node.metrics import NodeMetrics
 from node.metrics import serve as serve_metrics
 from node.p2p.bridge import P2PNode, TrioGuest
@@ -88,6 +91,8 @@ async def run_node(cfg: NodeConfig) -> None:
                 metrics=metrics,
             )
             await _start(tg, driver.serve)
+            if cfg.run_models:
+                await _start(tg, _inference_service(cfg, chain, keys, metrics).serve)
             chain.node_status = lambda: NodeStatus(
                 peers=len(p2p.peers()),
                 round=driver.machine.round,
@@ -156,6 +161,27 @@ def check_validator_keys(genesis: Genesis, keys: NodeKeys) -> None:
                 f"keys.json does not hold the account and VRF keys genesis registers for "
                 f"validator {validator.name!r}"
             )
+
+
+def _inference_service(
+    cfg: NodeConfig, chain: Chain, keys: NodeKeys, metrics: NodeMetrics
+) -> InferenceService:
+    """The executor (lent to INFERENCE_SYNC too) and the validator's inference service."""
+    stats = metrics.inference
+    pool = ExecutorPool(
+        {spec.spec_hash: spec for spec in chain.genesis.models},
+        device=cfg.executor_device,
+        models_dir=cfg.models_path,
+        concurrency=cfg.executor_concurrency,
+        queue_size=cfg.executor_queue,
+        stats=ExecutorStats(
+            on_queue=stats.queue.set,
+            on_load=lambda model, s: stats.load_seconds.labels(model=model).observe(s),
+            on_run=lambda model, s: stats.run_seconds.labels(model=model).observe(s),
+        ),
+    )
+    chain.model_runner = pool.run_sync
+    return InferenceService(chain, keys, pool, stats, byzantine=cfg.byzantine, warm=cfg.warm_models)
 
 
 async def _count_blocks(chain: Chain, metrics: NodeMetrics) -> None:

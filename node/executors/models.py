@@ -9,11 +9,12 @@ ids and two honest executors produce the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brainchain.errors import ModelUnavailable
+from brainchain.errors import BrainchainError, ModelUnavailable
 from genesis.models import ModelSpec
 from node.executors.determinism import configure
 from node.executors.weights import DEFAULT_STD, canonical_hash, fill_seeded
@@ -69,11 +70,19 @@ def build_model(
     return LoadedModel(spec, module, device)
 
 
-def generate(model: LoadedModel, prompt: bytes, max_tokens: int) -> bytes:
+class JobCancelled(BrainchainError):
+    """A generation was stopped before it finished."""
+
+
+def generate(
+    model: LoadedModel, prompt: bytes, max_tokens: int, stop: Callable[[], bool] | None = None
+) -> bytes:
     """Greedy continuation of `prompt`: `max_tokens` byte tokens, ties to the lowest id.
+    `stop` is asked before each token.
 
     Raises:
         ValueError: an empty prompt, or prompt plus output longer than the model's context.
+        JobCancelled: `stop()` said so.
     """
     spec = model.spec
     if not prompt or len(prompt) + max_tokens > spec.config["n_positions"]:
@@ -88,6 +97,8 @@ def generate(model: LoadedModel, prompt: bytes, max_tokens: int) -> bytes:
         past = None
         out = bytearray()
         for _ in range(max_tokens):
+            if stop is not None and stop():
+                raise JobCancelled(f"stopped after {len(out)} of {max_tokens} tokens")
             result = model.module(step, past_key_values=past, use_cache=True)
             past = result.past_key_values
             token = int(torch.argmax(result.logits[0, -1]))  # first maximum: lowest id on ties

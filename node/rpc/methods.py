@@ -12,6 +12,7 @@ from typing import Any
 from brainchain.types.block import Block
 from node import __version__
 from node.chain import CallRequest, Chain
+from node.rpc.brain import brain_get_inference, brain_list_models
 from node.rpc.errors import SERVER_ERROR, InvalidParams, RpcError
 from node.rpc.fees import fee_history, suggested_priority_fee
 from node.rpc.hexfmt import (
@@ -417,6 +418,8 @@ METHODS: dict[str, Handler] = {
     "net_version": net_version,
     "net_peerCount": net_peer_count,
     "brain_nodeStatus": brain_node_status,
+    "brain_listModels": brain_list_models,
+    "brain_getInference": brain_get_inference,
     "net_listening": net_listening,
     "eth_chainId": eth_chain_id,
     "eth_blockNumber": eth_block_number,

@@ -25,6 +25,7 @@ from node.store.codec import (
     encode_location,
     encode_receipts,
 )
+from node.store.inference_journal import InferenceJournal
 from node.store.wal import Wal
 
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class Store:
         self.nodes = PrefixedReader(self._db, schema.TRIE_NODE)
         self.code = PrefixedReader(self._db, schema.CODE)
         self.wal = Wal(self._db)
+        self.inference = InferenceJournal(self._db)
         self._blocks: LRU[Block] = LRU(BLOCK_CACHE_SIZE)
         self._receipts: LRU[tuple[Receipt, ...]] = LRU(RECEIPTS_CACHE_SIZE)
 

@@ -12,6 +12,7 @@
 | b"W" + height + seq (4, BE)  | consensus WAL: our own signed votes/proposals  |
 | b"P" + height + block hash   | blocks we proposed or precommitted, by the WAL |
 | b"E" + offence key           | height of the block that recorded the evidence |
+| b"I" + request id (32, BE)   | inference journal: output and salt we commit to |
 | b"M" + name                  | metadata: head hash, genesis hash              |
 """
 
@@ -30,6 +31,7 @@ COMMIT = b"K"
 WAL = b"W"
 WAL_BLOCK = b"P"
 EVIDENCE = b"E"
+INFERENCE_JOB = b"I"
 WAL_SEQ_BYTES = 4
 
 HEAD_KEY = META + b"head"

@@ -96,4 +96,6 @@ def test_committee_membership_of_the_nodes_own_validator(wallet: Wallet, node_ho
 
 def test_the_devnet_genesis_names_the_committee_size(node_home: Path) -> None:
     doc = json.loads((node_home / "genesis.json").read_text(encoding="utf-8"))
-    assert doc["brain"] == {"committee_size": 16}
+    assert doc["brain"]["committee_size"] == 16
+    assert doc["brain"]["inference"]["committee_size"] == 32
+    assert [m["id"] for m in doc["brain"]["models"]] == ["tiny-gptj", "tiny-gpt2", "gptj-bench"]

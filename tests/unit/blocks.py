@@ -8,10 +8,13 @@ from brainchain.types.block import Block
 from node.chain import Chain
 
 
-async def commit_next_block(chain: Chain) -> Block:
-    """Build a block from the mempool and commit it (no commit certificate: no consensus here)."""
+async def commit_next_block(chain: Chain, timestamp: int | None = None) -> Block:
+    """Build a block from the mempool and commit it (no commit certificate: no consensus here);
+    a fixed `timestamp` makes its hash the same on every run."""
     built = chain.build_candidate(
-        chain.select_candidates(), timestamp=int(time.time()), last_commit=b""
+        chain.select_candidates(),
+        timestamp=int(time.time()) if timestamp is None else timestamp,
+        last_commit=b"",
     )
     await chain.commit_block(built, b"")
     return built.block

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from genesis.devnet import make_devnet_genesis
-from genesis.format import GenesisValidator
+from genesis.format import Genesis, GenesisValidator
 from node.chain import Chain
 from node.rpc.server import make_app
 
@@ -19,9 +19,11 @@ GENESIS = make_devnet_genesis([GenesisValidator("v0", PROPOSER, bytes(32), bytes
 
 
 @asynccontextmanager
-async def serving(data_dir: Path) -> AsyncIterator[tuple[TestClient, Chain]]:
-    """A chain in `data_dir` and a test client talking to its RPC app."""
-    chain = Chain.open(data_dir, GENESIS, proposer=PROPOSER)
+async def serving(
+    data_dir: Path, genesis: Genesis = GENESIS, proposer: bytes = PROPOSER
+) -> AsyncIterator[tuple[TestClient, Chain]]:
+    """A chain of `genesis` in `data_dir` and a test client talking to its RPC app."""
+    chain = Chain.open(data_dir, genesis, proposer=proposer)
     client = TestClient(TestServer(make_app(chain)))
     await client.start_server()
     try:

@@ -35,6 +35,7 @@ maxRequestsPerBlock requests due at one height and `commit` more than maxMembers
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from brainchain.crypto.address import to_checksum_address
@@ -56,7 +57,8 @@ from brainchain.state.state import (
     move_ether,
     set_account_balance,
 )
-from vm.abi import encode_values, selector
+from brainchain.types.receipt import Log
+from vm.abi import decode_values, encode_values, selector
 from vm.frame import Evm, Message
 from vm.gas import charge_gas
 from vm.instructions.block import ancestor_hash
@@ -99,7 +101,7 @@ from vm.precompiles.inference_state import (
     word_address,
 )
 from vm.precompiles.layout import word
-from vm.precompiles.solidity import Function, dispatch, emit
+from vm.precompiles.solidity import Function, dispatch, emit, event_topic
 
 NAME = "INFERENCE"
 CALLBACK = "onInferenceResult(uint256,bytes)"
@@ -112,11 +114,47 @@ CALLBACK_RESERVE = 10_000
 STACK_DEPTH_LIMIT = 1024
 
 REQUESTED = "InferenceRequested(uint256,address,bytes32,bytes,uint256,uint256,uint256,uint256)"
+REQUESTED_DATA = ["bytes", "uint256", "uint256", "uint256", "uint256"]  # after the 3 topics
 COMMITTED = "InferenceCommitted(uint256,address,uint256)"
 REVEALED = "InferenceRevealed(uint256,address,bytes32)"
 FINALIZED = "InferenceFinalized(uint256,bytes32,bytes,uint256)"
 CALLED_BACK = "InferenceCallback(uint256,bool,uint256)"
 BOND_CHANGED = "BondChanged(address,uint256)"
+
+
+@dataclass(frozen=True, slots=True)
+class Requested:
+    """An InferenceRequested event, decoded: what a committee needs to run the request."""
+
+    request_id: int
+    requester: bytes
+    model_key: bytes
+    prompt: bytes
+    max_tokens: int
+    fee: int
+    callback_gas: int
+    deadline: int
+
+
+def decode_requested(log: Log) -> Requested | None:
+    """The request a log announces, or None for any other log."""
+    if (
+        log.address != INFERENCE_ADDRESS
+        or not log.topics
+        or log.topics[0] != event_topic(REQUESTED)
+    ):
+        return None
+    prompt, max_tokens, fee, callback_gas, due = decode_values(REQUESTED_DATA, log.data)
+    return Requested(
+        request_id=int.from_bytes(log.topics[1], "big"),
+        requester=log.topics[2][12:],
+        model_key=log.topics[3],
+        prompt=prompt,
+        max_tokens=max_tokens,
+        fee=fee,
+        callback_gas=callback_gas,
+        deadline=due,
+    )
 
 
 def _request_or_revert(evm: Evm, slots: Slots, request_id: int) -> Request:
@@ -184,7 +222,7 @@ def request(evm: Evm, args: tuple[Any, ...]) -> None:
         evm,
         REQUESTED,
         (word(request_id), word(record.requester), record.model_key),
-        ["bytes", "uint256", "uint256", "uint256", "uint256"],
+        REQUESTED_DATA,
         [prompt, max_tokens, record.fee, callback_gas, due],
     )
     evm.output = encode_values(["uint256"], [request_id])

@@ -25,6 +25,7 @@ write directly (`StateSlots`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -99,6 +100,19 @@ class StateSlots:
 
     def store(self, slot: int, value: int) -> None:
         set_storage(self.state, INFERENCE_ADDRESS, slot, value)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOnlySlots:
+    """Storage read through a function (a node's view of its head state), never written."""
+
+    read: Callable[[int], int]
+
+    def load(self, slot: int) -> int:
+        return self.read(slot)
+
+    def store(self, slot: int, value: int) -> None:
+        raise TypeError("a read-only view of the INFERENCE account: only blocks write it")
 
 
 def model_key(model_id: str) -> bytes:
