@@ -5,6 +5,8 @@ restarted between its commit and its reveal, with transfers committing throughou
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ from node import devnet
 from node.cli.client import RpcClient
 from node.config import load_config, write_config
 from tests.node.contracts_kit import compile_vyper
-from tests.node.harness import Network, height, wait_for_height, wait_for_receipt
+from tests.node.harness import REPO, Network, height, wait_for_height, wait_for_receipt
 
 MODEL = shipped_model("tiny-gptj")
 INFERENCE = "0x0000000000000000000000000000000000000b03"
@@ -258,18 +260,47 @@ def test_liar_copier_and_silent_member_are_penalised_and_the_honest_output_wins(
     assert height(first) > start + 10
 
 
+def cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "node.cli.main", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def test_a_killed_member_and_a_restarted_one_still_finalize(started: Any) -> None:
+    """Driven through the CLI as a user would: `infer --wait` follows the request while one
+    member is killed for good and another is killed after its commit and restarted."""
     net = started([100, 100, 100, 100], 100, {})
     client = net.nodes[0].client()
-    prompt, tokens = b"restart", 8
-    request_id = request(Sender(client, 1), prompt, tokens)
+    prompt, tokens = "restart", 8
+    key = "0x" + DEV_ACCOUNTS[1].private_key.hex()
+    waiting = cli(
+        "infer",
+        "--rpc",
+        net.nodes[0].url,
+        "--from-key",
+        key,
+        "--model",
+        MODEL.id,
+        "--prompt",
+        prompt,
+        "--max-tokens",
+        str(tokens),
+        "--wait",
+    )
     addresses = validator_addresses(net)
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while client.call("brain_getInference", "0x1") is None:
+        assert time.monotonic() < deadline and waiting.poll() is None
+        time.sleep(0.2)
     # node1 is killed for good as soon as the request is in; node2 once its commit has landed,
     # then restarted: its journal makes it reveal.
     net.nodes[1].kill()
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while time.monotonic() < deadline:
-        info = client.call("brain_getInference", hex(request_id))
+        info = client.call("brain_getInference", "0x1")
         if any(c["member"].lower() == addresses[2].lower() for c in info["commits"]):
             break
         time.sleep(0.2)
@@ -277,9 +308,19 @@ def test_a_killed_member_and_a_restarted_one_still_finalize(started: Any) -> Non
         raise TimeoutError(f"node2 never committed: {info}")
     net.nodes[2].kill()
     net.start(2)
-    info = settled(client, request_id)
+    out, _ = waiting.communicate(timeout=SETTLE_TIMEOUT_S)
+    assert waiting.returncode == 0, out
+    assert "request id 1" in out and "finalized" in out, out
+    info = settled(client, 1)
     assert info["status"] == "settled", info
-    assert bytes.fromhex(info["result"]["output"][2:]) == honest_output(prompt, tokens)
+    expected = honest_output(prompt.encode(), tokens)
+    assert bytes.fromhex(info["result"]["output"][2:]) == expected
     by_member = {m["member"].lower(): m for m in info["members"]}
     assert by_member[addresses[2].lower()]["revealed"] is True
     assert by_member[addresses[2].lower()]["verdict"] == "rewarded"
+    shown = cli("inference", "show", "1", "--rpc", net.nodes[3].url)
+    out, _ = shown.communicate(timeout=60)
+    assert shown.returncode == 0 and f"tokens:    {list(expected)}" in out, out
+    verified = cli("inference", "verify", "1", "--rpc", net.nodes[3].url)
+    out, _ = verified.communicate(timeout=120)
+    assert verified.returncode == 0, out
