@@ -34,8 +34,8 @@ from vm.precompiles.inference_state import (
     Model,
     Params,
     StateSlots,
-    bond_slot,
     model_key,
+    store_bond,
     store_model,
     store_params,
 )
@@ -126,6 +126,6 @@ def write_inference_registry(
             ),
         )
     for validator in validators:
-        slots.store(bond_slot(validator), params["bond"])
+        store_bond(slots, validator, params["bond"], 0)
     total = get_account(state, INFERENCE_ADDRESS).balance + params["bond"] * len(validators)
     set_account_balance(state, INFERENCE_ADDRESS, total)

@@ -45,13 +45,11 @@ from vm.precompiles.inference import CALLBACK_RESERVE, Requested, decode_request
 from vm.precompiles.inference_state import (
     REQ_RESULT,
     Slots,
-    bond_slot,
-    load_array,
+    load_bond,
     load_commit,
+    load_members,
     load_request,
-    members_slot,
     request_slot,
-    word_address,
 )
 
 log = logging.getLogger(__name__)
@@ -211,7 +209,8 @@ class InferenceService:
         try:
             while not too_late():
                 slots = self.slots
-                for member in map(word_address, load_array(slots, members_slot(request_id))):
+                record = load_request(slots, request_id)
+                for member in load_members(slots, record) if record else []:
                     found = load_commit(slots, request_id, member)
                     if member != self.keys.address and found is not None:
                         return found.commitment
@@ -254,13 +253,13 @@ class InferenceService:
         mine = load_commit(slots, entry.request_id, self.keys.address)
         if record is None or mine is None:
             return
-        self.metrics.bond_wei.set(slots.load(bond_slot(self.keys.address)))
+        self.metrics.bond_wei.set(load_bond(slots, self.keys.address)[0])
         if record.status is Status.EXPIRED:
             outcome = "refunded" if mine.revealed else "penalised"
         else:
             result = slots.load(request_slot(entry.request_id) + REQ_RESULT).to_bytes(32, "big")
             agreeing = {}
-            for member in map(word_address, load_array(slots, members_slot(entry.request_id))):
+            for member in load_members(slots, record):
                 other = load_commit(slots, entry.request_id, member)
                 if other is not None and other.revealed and other.output_hash == result:
                     agreeing[member] = other.weight

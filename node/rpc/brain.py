@@ -49,16 +49,14 @@ from vm.precompiles.inference_state import (
     Model,
     ReadOnlySlots,
     Request,
-    load_array,
     load_bytes,
     load_commit,
+    load_members,
     load_model,
     load_params,
     load_request,
-    members_slot,
     request_slot,
     tally_slot,
-    word_address,
 )
 from vm.precompiles.layout import WORD_BYTES, word
 from vm.precompiles.solidity import event_topic
@@ -223,7 +221,7 @@ def _members(slots: ReadOnlySlots, record: Request, result_hash: bytes) -> list[
     status = record.status
     final = status in (Status.FINALIZED, Status.SETTLED)
     out = []
-    for member in map(word_address, load_array(slots, members_slot(record.request_id))):
+    for member in load_members(slots, record):
         entry = load_commit(slots, record.request_id, member)
         assert entry is not None  # every member has a commit
         agrees = None

@@ -18,7 +18,7 @@ from node.rpc.brain import head_slots
 from tests.unit.blocks import commit_next_block
 from tests.unit.rpc_harness import serving
 from tests.vm.inference_chain import InferenceChain, Member, call_data, salt_for
-from vm.precompiles.inference_state import NEXT_ID_SLOT, load_params, load_request
+from vm.precompiles.inference_state import load_counter, load_params, load_request
 
 # k = 350 of W = 700: each of 7 validators serves with ~50 units and quorum is 176, so the four
 # heaviest members carry it and the lighter three can lie, stay silent or come late.
@@ -88,7 +88,7 @@ async def serve_committee(
     reveals: dict[int, tuple[int, list[Member]]] = {}  # id → first reveal height, committee
     while not done():
         txs = []
-        for request_id in range(handled + 1, slots.load(NEXT_ID_SLOT) + 1):
+        for request_id in range(handled + 1, load_counter(slots)[0] + 1):
             committee = [m for m, w in weights(chain, keys, request_id).items() if w]
             txs += [commit_tx(chain, keys, m, request_id, answer(request_id)) for m in committee]
             record = load_request(slots, request_id)

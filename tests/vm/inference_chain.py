@@ -215,10 +215,9 @@ class InferenceChain:
         return self.last_request_id()
 
     def last_request_id(self) -> int:
-        from brainchain.state.state import get_storage
-        from vm.precompiles.inference_state import NEXT_ID_SLOT
+        from vm.precompiles.inference_state import StateSlots, load_counter
 
-        return get_storage(self.state, INFERENCE_ADDRESS, NEXT_ID_SLOT)
+        return load_counter(StateSlots(self.state))[0]
 
     def included_at(self, request_id: int) -> int:
         return self.view("getRequest(uint256)", REQUEST_TYPES, request_id)[3]

@@ -462,7 +462,9 @@ def test_a_bond_held_for_pending_commits_cannot_be_withdrawn() -> None:
     )
     assert receipt.succeeded
     assert chain.balance(member.address) > before
-    assert get_storage(chain.state, INFERENCE_ADDRESS, bond_slot(member.address)) == penalty
+    assert (
+        get_storage(chain.state, INFERENCE_ADDRESS, bond_slot(member.address)) == penalty << 64 | 1
+    )
 
 
 def test_reveal_refusals() -> None:
@@ -564,3 +566,17 @@ def test_user_cannot_overdraw_via_the_deposit_path() -> None:
     (receipt,) = chain.mine(chain.tx(USER_KEY, call_data("withdraw(uint256)", 1)))
     assert not receipt.succeeded
     assert get_account(chain.state, USER).balance > 0
+
+
+def test_requests_per_block_are_capped_so_settlement_work_is_bounded() -> None:
+    chain = InferenceChain(inference={**SURE, "max_requests_per_block": 2})
+    value = MODEL.price_per_token * 8
+    receipts = chain.mine(
+        *(chain.tx(USER_KEY, request_call(b"hi", 8), value=value) for _ in range(3))
+    )
+    assert [r.succeeded for r in receipts] == [True, True, False]
+    (receipt,) = chain.mine(chain.tx(USER_KEY, request_call(b"hi", 8), value=value))
+    assert receipt.succeeded  # a new block, a new allowance
+    assert chain.last_request_id() == 3
+    chain.until(chain.view("getRequest(uint256)", REQUEST_TYPES, 3)[5])
+    assert [chain.result(i)[0] for i in (1, 2, 3)] == [Status.EXPIRED] * 3

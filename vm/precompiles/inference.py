@@ -72,33 +72,32 @@ from vm.precompiles.inference_state import (
     MAX_CALLBACK_GAS_SLOT,
     MAX_MEMBERS_SLOT,
     MAX_REQUESTS_PER_BLOCK_SLOT,
-    NEXT_ID_SLOT,
     PENALTY_SLOT,
     REQ_OUTPUT,
     REQ_RESULT,
     REVEAL_BLOCKS_SLOT,
+    SETTLED_UPTO_SLOT,
     Commit,
     MeteredSlots,
     Request,
     Slots,
     StateSlots,
-    address_word,
-    bond_slot,
-    due_slot,
-    load_array,
+    add_member,
+    load_bond,
     load_bytes,
     load_commit,
+    load_counter,
+    load_members,
     load_model,
     load_request,
-    members_slot,
     model_key,
-    push_array,
     request_slot,
+    store_bond,
     store_bytes,
     store_commit,
+    store_counter,
     store_request,
     tally_slot,
-    word_address,
 )
 from vm.precompiles.layout import word
 from vm.precompiles.solidity import Function, dispatch, emit, event_topic
@@ -197,12 +196,14 @@ def request(evm: Evm, args: tuple[Any, ...]) -> None:
     commit_blocks, reveal_blocks = slots.load(COMMIT_BLOCKS_SLOT), slots.load(REVEAL_BLOCKS_SLOT)
     due = deadline(block.height, commit_blocks, reveal_blocks)
     limit = slots.load(MAX_REQUESTS_PER_BLOCK_SLOT)
-    if slots.load(due_slot(due)) >= limit:
+    last_id, last_height, in_block = load_counter(slots)
+    in_block = in_block if last_height == block.height else 0
+    if in_block >= limit:
         revert_with_reason(
             evm, f"{NAME}: {limit} requests already in this block; retry in the next"
         )
-    request_id = slots.load(NEXT_ID_SLOT) + 1
-    slots.store(NEXT_ID_SLOT, request_id)
+    request_id = last_id + 1
+    store_counter(slots, request_id, block.height, in_block + 1)
     record = Request(
         request_id=request_id,
         requester=evm.message.caller,
@@ -217,7 +218,6 @@ def request(evm: Evm, args: tuple[Any, ...]) -> None:
         committed_weight=0,
     )
     store_request(slots, record, new=True)
-    push_array(slots, due_slot(due), request_id)
     emit(
         evm,
         REQUESTED,
@@ -260,17 +260,17 @@ def commit(evm: Evm, args: tuple[Any, ...]) -> None:
             evm, f"{NAME}: {to_checksum_address(member)} is not in the committee of {request_id}"
         )
     penalty = slots.load(PENALTY_SLOT)
-    bond, pending = slots.load(bond_slot(member)), slots.load(bond_slot(member) + 1)
+    bond, pending = load_bond(slots, member)
     if bond < penalty * (pending + 1):
         revert_with_reason(
             evm, f"{NAME}: bond {bond} cannot cover the penalty {penalty} of {pending + 1} commits"
         )
     max_members = slots.load(MAX_MEMBERS_SLOT)
-    if slots.load(members_slot(request_id)) >= max_members:
+    if record.members >= max_members:
         revert_with_reason(evm, f"{NAME}: request {request_id} has its {max_members} members")
     store_commit(slots, request_id, member, Commit(hidden, weight, False, bytes(32)))
-    push_array(slots, members_slot(request_id), address_word(member))
-    slots.store(bond_slot(member) + 1, pending + 1)
+    add_member(slots, record, member)
+    store_bond(slots, member, bond, pending + 1)
     record.committed_weight += weight
     store_request(slots, record)
     emit(evm, COMMITTED, (word(request_id), word(member)), ["uint256"], [weight])
@@ -394,8 +394,9 @@ def deposit(evm: Evm, args: tuple[Any, ...]) -> None:
     """Add the call's value to the caller's inference bond."""
     slots = MeteredSlots(evm)
     member = evm.message.caller
-    bond = slots.load(bond_slot(member)) + evm.message.value
-    slots.store(bond_slot(member), bond)
+    bond, pending = load_bond(slots, member)
+    bond += evm.message.value
+    store_bond(slots, member, bond, pending)
     emit(evm, BOND_CHANGED, (word(member),), ["uint256"], [bond])
 
 
@@ -404,14 +405,14 @@ def withdraw(evm: Evm, args: tuple[Any, ...]) -> None:
     (amount,) = args
     slots = MeteredSlots(evm)
     member = evm.message.caller
-    bond, pending = slots.load(bond_slot(member)), slots.load(bond_slot(member) + 1)
+    bond, pending = load_bond(slots, member)
     locked = pending * slots.load(PENALTY_SLOT)
     if amount > bond - locked:
         revert_with_reason(
             evm,
             f"{NAME}: can withdraw {max(0, bond - locked)}; {locked} is held for {pending} commits",
         )
-    slots.store(bond_slot(member), bond - amount)
+    store_bond(slots, member, bond - amount, pending)
     move_ether(evm.env.state, INFERENCE_ADDRESS, member, amount)
     emit(evm, BOND_CHANGED, (word(member),), ["uint256"], [bond - amount])
 
@@ -445,7 +446,7 @@ def get_request(evm: Evm, args: tuple[Any, ...]) -> None:
             record.max_tokens,
             record.fee,
             record.committed_weight,
-            slots.load(members_slot(request_id)),
+            record.members,
         ],
     )
 
@@ -466,9 +467,7 @@ def bond_of(evm: Evm, args: tuple[Any, ...]) -> None:
     (validator,) = args
     slots = MeteredSlots(evm)
     member = bytes.fromhex(validator[2:])
-    evm.output = encode_values(
-        ["uint256", "uint256"], [slots.load(bond_slot(member)), slots.load(bond_slot(member) + 1)]
-    )
+    evm.output = encode_values(["uint256", "uint256"], list(load_bond(slots, member)))
 
 
 FUNCTIONS = (
@@ -495,10 +494,10 @@ def inference(evm: Evm) -> None:
 
 def _penalise(state: State, slots: Slots, member: bytes, penalty: int) -> None:
     """Take the penalty (or what is left of the bond) and burn it."""
-    bond = slots.load(bond_slot(member))
+    bond, pending = load_bond(slots, member)
     taken = min(penalty, bond)
     if taken:
-        slots.store(bond_slot(member), bond - taken)
+        store_bond(slots, member, bond - taken, pending)
         balance = get_account(state, INFERENCE_ADDRESS).balance
         set_account_balance(state, INFERENCE_ADDRESS, balance - taken)
 
@@ -513,35 +512,46 @@ def settle_due(state: State, height: int) -> None:
     """
     slots = StateSlots(state)
     penalty = slots.load(PENALTY_SLOT)
-    for request_id in load_array(slots, due_slot(height)):
+    commit_blocks, reveal_blocks = slots.load(COMMIT_BLOCKS_SLOT), slots.load(REVEAL_BLOCKS_SLOT)
+    settled, (last_id, _, _) = slots.load(SETTLED_UPTO_SLOT), load_counter(slots)
+    # Ids grow with the height of inclusion, so deadlines do too: the requests due now are the
+    # next ones in id order, all included at height - C - R (at most maxRequestsPerBlock).
+    for request_id in range(settled + 1, last_id + 1):
         record = load_request(slots, request_id)
-        if record is None or (
-            record.status is not Status.PENDING and record.status is not Status.FINALIZED
-        ):
-            continue
-        finalized = record.status is Status.FINALIZED
-        result = slots.load(request_slot(request_id) + REQ_RESULT).to_bytes(32, "big")
-        agreeing: list[tuple[bytes, int]] = []
-        for member in map(word_address, load_array(slots, members_slot(request_id))):
-            entry = load_commit(slots, request_id, member)
-            assert entry is not None  # every member has a commit
-            slots.store(bond_slot(member) + 1, slots.load(bond_slot(member) + 1) - 1)
-            if finalized and entry.revealed and entry.output_hash == result:
-                agreeing.append((member, entry.weight))
-            elif finalized or not entry.revealed:
-                _penalise(state, slots, member, penalty)
-        refund = record.deposit
-        if finalized:
-            shares = fee_shares(record.fee, [weight for _, weight in agreeing])
-            for (member, _), share in zip(agreeing, shares, strict=True):
-                if share:
-                    move_ether(state, INFERENCE_ADDRESS, member, share)
-            refund += record.fee - sum(shares)
-            record.status = Status.SETTLED
-        else:
-            refund += record.fee
-            record.status = Status.EXPIRED
-        if refund:
-            move_ether(state, INFERENCE_ADDRESS, record.requester, refund)
-        record.fee = record.deposit = 0
-        store_request(slots, record)
+        assert record is not None  # every id up to the last exists
+        if deadline(record.included, commit_blocks, reveal_blocks) > height:
+            break
+        _settle(state, slots, record, penalty)
+        slots.store(SETTLED_UPTO_SLOT, request_id)
+
+
+def _settle(state: State, slots: Slots, record: Request, penalty: int) -> None:
+    """Pay the agreeing members, penalise the faulty ones, refund the requester."""
+    request_id = record.request_id
+    finalized = record.status is Status.FINALIZED
+    result = slots.load(request_slot(request_id) + REQ_RESULT).to_bytes(32, "big")
+    agreeing: list[tuple[bytes, int]] = []
+    for member in load_members(slots, record):
+        entry = load_commit(slots, request_id, member)
+        assert entry is not None  # every member has a commit
+        bond, pending = load_bond(slots, member)
+        store_bond(slots, member, bond, pending - 1)
+        if finalized and entry.revealed and entry.output_hash == result:
+            agreeing.append((member, entry.weight))
+        elif finalized or not entry.revealed:
+            _penalise(state, slots, member, penalty)
+    refund = record.deposit
+    if finalized:
+        shares = fee_shares(record.fee, [weight for _, weight in agreeing])
+        for (member, _), share in zip(agreeing, shares, strict=True):
+            if share:
+                move_ether(state, INFERENCE_ADDRESS, member, share)
+        refund += record.fee - sum(shares)
+        record.status = Status.SETTLED
+    else:
+        refund += record.fee
+        record.status = Status.EXPIRED
+    if refund:
+        move_ether(state, INFERENCE_ADDRESS, record.requester, refund)
+    record.fee = record.deposit = 0
+    store_request(slots, record)

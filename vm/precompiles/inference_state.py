@@ -1,7 +1,7 @@
 """Where INFERENCE (0x…0b03) keeps its state: its own account's storage, laid out as a Solidity
 contract would lay it out, so eth_getStorageAt and eth_getProof show it.
 
-    uint256 nextId;                  // slot 0
+    uint256 counter;                 // slot 0: last id (64) | height (64) | its requests (64)
     uint256 committeeSize;           // slot 1: k, the inference committee's expected weight
     uint256 commitBlocks;            // slot 2: C
     uint256 revealBlocks;            // slot 3: R
@@ -10,11 +10,11 @@ contract would lay it out, so eth_getStorageAt and eth_getProof show it.
     uint256 maxRequestsPerBlock;     // slot 6: bounds the settlement work of one block
     uint256 maxMembers;              // slot 7: bounds the members of one request
     mapping(bytes32 => Model) models;             // slot 8, key keccak(model id)
-    mapping(address => Bond) bonds;               // slot 9
+    mapping(address => uint256) bonds;            // slot 9: wei (192) | pending commits (64)
     mapping(uint256 => Request) requests;         // slot 10
     mapping(uint256 => mapping(address => Commit)) commits;   // slot 11
     mapping(uint256 => mapping(bytes32 => uint256)) tally;    // slot 12: weight per output hash
-    mapping(uint256 => uint256[]) due;            // slot 13: request ids by deadline height
+    uint256 settledUpTo;                          // slot 13: every id up to it is settled
 
 Small fields share a word where they are written together (a request's first word holds the
 requester, max tokens and inclusion height), so a request, commit or reveal pays for few fresh
@@ -37,6 +37,9 @@ from vm.instructions.storage import metered_load, metered_store
 from vm.precompiles.addresses import INFERENCE_ADDRESS
 from vm.precompiles.layout import WORD_BYTES, array_slot, mapping_slot
 
+MASK_64 = 2**64 - 1
+MASK_128 = 2**128 - 1
+
 NEXT_ID_SLOT = 0
 COMMITTEE_SIZE_SLOT = 1
 COMMIT_BLOCKS_SLOT = 2
@@ -50,7 +53,7 @@ BONDS_SLOT = 9
 REQUESTS_SLOT = 10
 COMMITS_SLOT = 11
 TALLY_SLOT = 12
-DUE_SLOT = 13
+SETTLED_UPTO_SLOT = 13
 
 # Model struct: spec hash, price per token, max tokens, max input bytes, sync gas per token.
 MODEL_FIELDS = 5
@@ -58,10 +61,11 @@ MODEL_FIELDS = 5
 REQ_HEAD = 0  # requester (160) | max tokens (32) | included height (64)
 REQ_MODEL = 1  # model key
 REQ_MONEY = 2  # fee (128) | callback deposit (128)
-REQ_STATE = 3  # callback gas (64) | status (8) | finalized height (64) | committed weight (64)
+# callback gas (64) | status (8) | member count (8) | finalized height (64) | committed weight (64)
+REQ_STATE = 3
 REQ_RESULT = 4  # keccak of the finalized output
 REQ_OUTPUT = 5  # the finalized output: length here, data words at keccak(slot)
-REQ_MEMBERS = 6  # member count here, addresses at keccak(slot) + i
+REQ_MEMBERS = 6  # members' addresses at keccak(slot) + i; their count is in REQ_STATE
 # Commit struct words.
 COMMIT_HASH = 0  # the commitment
 COMMIT_STATE = 1  # weight (64) | revealed (1)
@@ -126,8 +130,19 @@ def model_slot(key: bytes) -> int:
 
 
 def bond_slot(member: bytes) -> int:
-    """The member's bond in wei; the next slot counts its commits awaiting settlement."""
+    """The member's bond in wei and how many of its commits await settlement, in one word: a
+    commit updates a word that already holds the bond instead of filling a fresh slot."""
     return mapping_slot(member, BONDS_SLOT)
+
+
+def load_bond(slots: Slots, member: bytes) -> tuple[int, int]:
+    """(bond in wei, commits awaiting settlement)."""
+    word = slots.load(bond_slot(member))
+    return word >> 64, word & MASK_64
+
+
+def store_bond(slots: Slots, member: bytes, bond: int, pending: int) -> None:
+    slots.store(bond_slot(member), bond << 64 | pending)
 
 
 def request_slot(request_id: int) -> int:
@@ -140,10 +155,6 @@ def commit_slot(request_id: int, member: bytes) -> int:
 
 def tally_slot(request_id: int, output_hash: bytes) -> int:
     return mapping_slot(output_hash, mapping_slot(request_id, TALLY_SLOT))
-
-
-def due_slot(height: int) -> int:
-    return mapping_slot(height, DUE_SLOT)
 
 
 def load_bytes(slots: Slots, slot: int) -> bytes:
@@ -248,10 +259,7 @@ class Request:
     status: Status
     finalized: int
     committed_weight: int
-
-
-MASK_64 = 2**64 - 1
-MASK_128 = 2**128 - 1
+    members: int = 0  # how many have committed
 
 
 def load_request(slots: Slots, request_id: int) -> Request | None:
@@ -274,6 +282,7 @@ def load_request(slots: Slots, request_id: int) -> Request | None:
         status=Status((state >> 184) & 0xFF),
         finalized=(state >> 64) & MASK_64,
         committed_weight=state & MASK_64,
+        members=(state >> 176) & 0xFF,
     )
 
 
@@ -293,6 +302,7 @@ def store_request(slots: Slots, request: Request, *, new: bool = False) -> None:
         base + REQ_STATE,
         request.callback_gas << 192
         | int(request.status) << 184
+        | request.members << 176
         | request.finalized << 64
         | request.committed_weight,
     )
@@ -332,22 +342,32 @@ def store_commit(slots: Slots, request_id: int, member: bytes, commit: Commit) -
         slots.store(base + COMMIT_OUTPUT, int.from_bytes(commit.output_hash, "big"))
 
 
-def load_array(slots: Slots, count_slot: int) -> list[int]:
-    """The elements of a dynamic array whose length is at `count_slot`."""
-    return [slots.load(array_slot(count_slot, i)) for i in range(slots.load(count_slot))]
+def load_counter(slots: Slots) -> tuple[int, int, int]:
+    """(last request id, the height of the last request, requests made at that height): one
+    word, so a request updates a warm slot once instead of filling a list per deadline."""
+    word = slots.load(NEXT_ID_SLOT)
+    return word >> 128, (word >> 64) & MASK_64, word & MASK_64
 
 
-def push_array(slots: Slots, count_slot: int, value: int) -> int:
-    """Append `value` to the dynamic array at `count_slot`; return its new length."""
-    count = slots.load(count_slot)
-    slots.store(array_slot(count_slot, count), value)
-    slots.store(count_slot, count + 1)
-    return count + 1
+def store_counter(slots: Slots, last_id: int, height: int, in_block: int) -> None:
+    slots.store(NEXT_ID_SLOT, last_id << 128 | height << 64 | in_block)
 
 
 def members_slot(request_id: int) -> int:
-    """The length slot of the request's members array (addresses in commit order)."""
+    """The base slot of the request's members array (addresses in commit order)."""
     return request_slot(request_id) + REQ_MEMBERS
+
+
+def load_members(slots: Slots, request: Request) -> list[bytes]:
+    """The members that committed to the request, in commit order."""
+    base = members_slot(request.request_id)
+    return [word_address(slots.load(array_slot(base, i))) for i in range(request.members)]
+
+
+def add_member(slots: Slots, request: Request, member: bytes) -> None:
+    """Append a member; the caller stores the request, whose state word holds the count."""
+    slots.store(array_slot(members_slot(request.request_id), request.members), address_word(member))
+    request.members += 1
 
 
 def address_word(address: bytes) -> int:
