@@ -258,6 +258,20 @@ def test_liar_copier_and_silent_member_are_penalised_and_the_honest_output_wins(
     for client in net.clients():
         assert client.call("brain_getInference", hex(request_id))["result"] == info["result"]
     assert height(first) > start + 10
+    # operators see it in /metrics: an honest and a lying validator
+    honest, liar = net.nodes[0].metrics, net.nodes[2].metrics
+    for url in (honest, liar):
+        assert metric(url, "brainchain_inference_requests_total") >= 2
+        assert metric(url, "brainchain_inference_selected_total") >= 2
+        assert metric(url, "brainchain_inference_commits_total") >= 2
+        assert metric(url, "brainchain_model_run_seconds_count") >= 2
+    assert metric(honest, "brainchain_inference_reveals_total") >= 2
+    deadline = time.monotonic() + 30  # the service accounts for a request once it sees it settled
+    while metric(liar, 'brainchain_inference_outcomes_total{outcome="penalised"}') < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert metric(honest, 'brainchain_inference_outcomes_total{outcome="rewarded"}') >= 2
+    assert metric(honest, "brainchain_inference_rewards_wei_total") > 0
 
 
 def cli(*args: str) -> subprocess.Popen[str]:
