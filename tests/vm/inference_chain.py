@@ -30,6 +30,7 @@ from genesis.models import shipped_model
 from vm.abi import selector
 from vm.environment import ModelRunner
 from vm.precompiles.addresses import INFERENCE_ADDRESS
+from vm.precompiles.inference import GET_REQUEST_TYPES
 from vm.transition import (
     TransactionResult,
     build_block,
@@ -266,18 +267,7 @@ class InferenceChain:
         return bond, pending
 
 
-REQUEST_TYPES = [
-    "address",
-    "bytes32",
-    "uint256",
-    "uint256",
-    "uint256",
-    "uint256",
-    "uint256",
-    "uint256",
-    "uint256",
-    "uint256",
-]
+REQUEST_TYPES = GET_REQUEST_TYPES
 
 
 def request_call(

@@ -113,6 +113,9 @@ CALLBACK_RESERVE = 10_000
 STACK_DEPTH_LIMIT = 1024
 
 REQUESTED = "InferenceRequested(uint256,address,bytes32,bytes,uint256,uint256,uint256,uint256)"
+# getRequest's answer: requester, model, status, includedAt, commitEnd, deadline, maxTokens,
+# fee, committedWeight, members
+GET_REQUEST_TYPES = ["address", "bytes32", *["uint256"] * 8]
 REQUESTED_DATA = ["bytes", "uint256", "uint256", "uint256", "uint256"]  # after the 3 topics
 COMMITTED = "InferenceCommitted(uint256,address,uint256)"
 REVEALED = "InferenceRevealed(uint256,address,bytes32)"
@@ -424,18 +427,7 @@ def get_request(evm: Evm, args: tuple[Any, ...]) -> None:
     record = _request_or_revert(evm, slots, request_id)
     commit_blocks, reveal_blocks = slots.load(COMMIT_BLOCKS_SLOT), slots.load(REVEAL_BLOCKS_SLOT)
     evm.output = encode_values(
-        [
-            "address",
-            "bytes32",
-            "uint256",
-            "uint256",
-            "uint256",
-            "uint256",
-            "uint256",
-            "uint256",
-            "uint256",
-            "uint256",
-        ],
+        GET_REQUEST_TYPES,
         [
             "0x" + record.requester.hex(),
             record.model_key,
