@@ -75,6 +75,12 @@ async def linked(a: P2PNode, b: P2PNode, topic: str = TOPIC_VOTES) -> None:
     await b.wait_for_mesh(a.peer_id, topic, WAIT_S)
 
 
+async def connected(a: P2PNode, b: P2PNode) -> None:
+    """Each end lists the other: a direct send from either reaches the other from here
+    (the two ends register a new connection at different moments)."""
+    await until(lambda: b.peer_id in a.peers() and a.peer_id in b.peers())
+
+
 async def next_gossip(node: P2PNode) -> Gossip:
     async with asyncio.timeout(WAIT_S):
         return await node.inbound.get()
@@ -151,7 +157,8 @@ async def test_direct_messages_reach_each_connected_peer_once_and_go_no_further(
         hub = await net.start("hub")
         b = await net.start("b", bootstrap=hub.listen_addrs)
         c = await net.start("c", bootstrap=hub.listen_addrs)
-        await until(lambda: len(hub.peers()) == 2)
+        await connected(hub, b)
+        await connected(hub, c)
 
         b.send(TOPIC_VOTES, b"vote")
         assert await next_gossip(hub) == Gossip(TOPIC_VOTES, b.peer_id, b"vote")
@@ -236,7 +243,7 @@ async def test_a_bad_direct_frame_gets_its_sender_banned(
     async with network() as net:
         honest = await net.start("honest")
         liar = await net.start("liar", bootstrap=honest.listen_addrs)
-        await until(lambda: honest.peers() == [liar.peer_id])
+        await connected(honest, liar)
         liar.send(TOPIC_VOTES, b"fine")
         assert await next_gossip(honest) == Gossip(TOPIC_VOTES, liar.peer_id, b"fine")
 
