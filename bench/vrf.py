@@ -32,7 +32,7 @@ from vm.abi import selector
 from vm.environment import BlockEnvironment
 from vm.frame import Environment, Message, TransactionEnvironment
 from vm.gas import GAS_ECRECOVER
-from vm.interpreter import execute_code
+from vm.interpreter import process_message
 from vm.precompiles.addresses import COMMITTEE_ADDRESS, VRF_ADDRESS
 from vm.precompiles.simple import ecrecover
 
@@ -84,7 +84,7 @@ def _precompile_call(state: State, address: bytes, data: bytes) -> Callable[[], 
             bytes(20), address, address, CALL_GAS, 0, data, address, b"", 1, False, True, set(),
             set(),
         )  # fmt: skip
-        evm = execute_code(message, env)
+        evm = process_message(message, env)
         if evm.error is not None:
             raise RuntimeError(f"precompile call failed: {evm.error}")
         return CALL_GAS - evm.gas_left

@@ -31,3 +31,7 @@ class BlockEnvironment:
     # INFERENCE_SYNC (0x…0b05) runs models inside transactions through this, when the node has
     # executors; every node that executes such a block needs one.
     model_runner: ModelRunner | None = None
+    # Called as each frame starts or resumes; raises (brainchain.errors.ExecutionInterrupted)
+    # to stop the transaction. Only simulations (eth_call) set it: a time limit is not
+    # consensus. Within one frame the gas limit bounds the time (bench/gas_time.py).
+    check_interrupt: Callable[[], None] | None = None

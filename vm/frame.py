@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from brainchain.state.state import State
@@ -84,3 +85,7 @@ class Evm:
     error: Exception | None
     accessed_addresses: set[bytes]
     accessed_storage_keys: set[tuple[bytes, int]]
+    # A call or create this frame has paused for (vm/interpreter.py runs it, then hands the
+    # finished child to `resume`, which takes back its gas and pushes the result).
+    child: Message | None = None
+    resume: Callable[[Evm, Evm], None] | None = None

@@ -6,7 +6,6 @@ with STOP bytes so running off its end stops without a bounds check (STYLE §2).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from brainchain.crypto.keccak import EMPTY_KECCAK
@@ -43,13 +42,6 @@ from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
 
 STACK_DEPTH_LIMIT = 1024
 EOF_PREFIX = 0xEF  # EIP-3541
-# Each EVM call level costs about six Python frames (opcode → generic_call → process_message →
-# execute_code → run); 1024 levels must fit. Python 3.11 runs Python-to-Python calls without
-# growing the C stack, so only the interpreter's own limit needs raising.
-PYTHON_FRAMES_PER_CALL = 8
-sys.setrecursionlimit(
-    max(sys.getrecursionlimit(), STACK_DEPTH_LIMIT * PYTHON_FRAMES_PER_CALL + 2000)
-)
 
 
 @dataclass(slots=True)
@@ -81,7 +73,7 @@ def process_message_call(message: Message, env: Environment) -> MessageCallOutpu
         target = message.current_target
         if account_has_code_or_nonce(env, target) or state_has_storage(env.state, target):
             return MessageCallOutput(0, 0, (), set(), set(), AddressCollision(), b"")
-        evm = process_create_message(message, env)
+        evm = process_message(message, env)
     else:
         evm = process_message(message, env)
         if account_exists_and_is_empty(env, message.target):
@@ -99,58 +91,56 @@ def process_message_call(message: Message, env: Environment) -> MessageCallOutpu
     )
 
 
-def process_create_message(message: Message, env: Environment) -> Evm:
-    """Run init code, then pay for and install the code it returns (EIP-170, EIP-3541)."""
-    state = env.state
-    begin_transaction(state)
-    target = message.current_target
-    destroy_storage(state, target)
-    env.tx.created_accounts.add(target)
-    increment_nonce(state, target)
-    evm = process_message(message, env)
-    if evm.error is None:
-        code = evm.output
-        try:
-            if code[:1] == bytes((EOF_PREFIX,)):
-                raise InvalidContractPrefix("new code starts with 0xEF")
-            charge_gas(evm, len(code) * GAS_CODE_DEPOSIT)
-            if len(code) > MAX_CODE_SIZE:
-                raise OutOfGasError(f"code of {len(code)} bytes exceeds {MAX_CODE_SIZE}")
-        except ExceptionalHalt as error:
-            rollback_transaction(state)
-            evm.gas_left = 0
-            evm.output = b""
-            evm.error = error
-        else:
-            set_code(state, target, code)
-            commit_transaction(state)
-    else:
-        rollback_transaction(state)
-    return evm
-
-
 def process_message(message: Message, env: Environment) -> Evm:
-    """Move the value, then run the code, in a snapshot that reverts on failure."""
+    """Run a call or creation to its end, with every call and creation it makes.
+
+    spec: process_message / process_create_message, which recurse once per call level. Here a
+    frame that calls pauses (`Evm.child`) and this loop runs the child, then resumes the
+    parent: 1024 levels of calls take a list of frames, not 1024 levels of Python recursion,
+    so the process keeps Python's default recursion limit. A raised limit lets C code that
+    recurses per level (the json scanner, repr, comparisons) overflow the C stack (issue 12).
+    """
+    paused: list[Evm] = []
+    check_interrupt = env.block.check_interrupt
+    evm = _start(message, env)
+    while True:
+        if check_interrupt is not None:
+            check_interrupt()
+        _run_frame(evm)
+        child = evm.child
+        if child is not None:
+            evm.child = None
+            paused.append(evm)
+            evm = _start(child, env)
+            continue
+        _finish(evm)
+        if not paused:
+            return evm
+        parent = paused.pop()
+        resume, parent.resume = parent.resume, None
+        assert resume is not None  # set together with `child`
+        resume(parent, evm)
+        evm = parent
+
+
+def _start(message: Message, env: Environment) -> Evm:
+    """Open the frame's snapshots, create the account or move the value, and make the frame."""
     if message.depth > STACK_DEPTH_LIMIT:
         raise StackDepthLimitError("stack depth limit reached")
     state = env.state
+    target = message.current_target
+    if message.target is None:  # spec: process_create_message, up to its process_message
+        begin_transaction(state)
+        destroy_storage(state, target)
+        env.tx.created_accounts.add(target)
+        increment_nonce(state, target)
     begin_transaction(state)
-    if get_account_optional(state, message.current_target) is None:
-        set_account(state, message.current_target, EMPTY_ACCOUNT)  # spec: touch_account
+    if get_account_optional(state, target) is None:
+        set_account(state, target, EMPTY_ACCOUNT)  # spec: touch_account
     if message.should_transfer_value and message.value:
-        move_ether(state, message.caller, message.current_target, message.value)
-    evm = execute_code(message, env)
-    if evm.error is not None:
-        rollback_transaction(state)
-    else:
-        commit_transaction(state)
-    return evm
-
-
-def execute_code(message: Message, env: Environment) -> Evm:
-    """Run the message's code (or precompile) to completion or halt."""
+        move_ether(state, message.caller, target, message.value)
     code = message.code
-    evm = Evm(
+    return Evm(
         pc=0,
         stack=[],
         memory=bytearray(),
@@ -171,27 +161,66 @@ def execute_code(message: Message, env: Environment) -> Evm:
         accessed_addresses=message.accessed_addresses,
         accessed_storage_keys=message.accessed_storage_keys,
     )
-    precompile = PRECOMPILES.get(message.code_address) if message.code_address else None
+
+
+def _run_frame(evm: Evm) -> None:
+    """Run the frame (or its precompile) until it halts or pauses for a child message.
+
+    spec: execute_code; an exceptional halt consumes the frame's gas, a revert keeps it.
+    """
+    message = evm.message
     try:
+        precompile = PRECOMPILES.get(message.code_address) if message.code_address else None
         if precompile is not None:
             try:
                 used, evm.output = precompile(message.data, evm.gas_left)
             except PrecompileFailure as failure:
                 raise ExceptionalHalt(str(failure)) from None
             evm.gas_left -= used
-            return evm
-        if env.block.brain_precompiles and message.code_address in BRAIN_PRECOMPILES:
+            return
+        if evm.env.block.brain_precompiles and message.code_address in BRAIN_PRECOMPILES:
             # Runs on the frame like an opcode: charges gas, sets the output, may Revert.
             BRAIN_PRECOMPILES[message.code_address](evm)
-            return evm
+            return
         run(evm)
     except ExceptionalHalt as error:
         evm.gas_left = 0
         evm.output = b""
         evm.error = error
+        evm.child = None
     except Revert as error:
         evm.error = error
-    return evm
+        evm.child = None
+
+
+def _finish(evm: Evm) -> None:
+    """Close the frame's snapshot; a creation then pays for and installs its code
+    (spec: process_message's and process_create_message's tails; EIP-170, EIP-3541)."""
+    state = evm.env.state
+    if evm.error is not None:
+        rollback_transaction(state)
+    else:
+        commit_transaction(state)
+    if evm.message.target is not None:
+        return
+    if evm.error is not None:
+        rollback_transaction(state)
+        return
+    code = evm.output
+    try:
+        if code[:1] == bytes((EOF_PREFIX,)):
+            raise InvalidContractPrefix("new code starts with 0xEF")
+        charge_gas(evm, len(code) * GAS_CODE_DEPOSIT)
+        if len(code) > MAX_CODE_SIZE:
+            raise OutOfGasError(f"code of {len(code)} bytes exceeds {MAX_CODE_SIZE}")
+    except ExceptionalHalt as error:
+        rollback_transaction(state)
+        evm.gas_left = 0
+        evm.output = b""
+        evm.error = error
+    else:
+        set_code(state, evm.message.current_target, code)
+        commit_transaction(state)
 
 
 def run(evm: Evm) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,8 +20,11 @@ from brainchain.state.state import (
     set_code,
     state_root,
 )
-from tests.vm.harness import CONTRACT, SENDER, fresh_state, send
+from tests.vm.harness import CONTRACT, ENV, SENDER, fresh_state, send
+from vm.compiler import DEFAULT_HOT_RUN, set_hot_run
+from vm.frame import Environment, Message, TransactionEnvironment
 from vm.instructions.system import compute_contract_address
+from vm.interpreter import STACK_DEPTH_LIMIT, process_message
 
 
 def test_sstore_and_return() -> None:
@@ -96,3 +104,55 @@ def test_arbitrary_code_never_raises(code: bytes, data: bytes) -> None:
     assert 21_000 <= result.receipt.gas_used <= 60_000
     assert get_account(state, SENDER).nonce == before.nonce + 1
     state_root(state)
+
+
+# Calls itself with all its gas, then returns 1 + what the callee returned (0 when the call
+# failed at the depth limit): RETSIZE RETOFF ARGSIZE ARGOFF VALUE ADDRESS GAS CALL POP,
+# PUSH1 0 MLOAD PUSH1 1 ADD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN.
+SELF_CALLER = bytes.fromhex("60206000600060006000305af150600051600101600052602060" + "00f3")
+
+
+@pytest.fixture(params=[None, 0], ids=["interpreted", "compiled"])
+def hot_run(request: pytest.FixtureRequest) -> Iterator[None]:
+    set_hot_run(request.param)
+    try:
+        yield
+    finally:
+        set_hot_run(DEFAULT_HOT_RUN)
+
+
+@pytest.fixture
+def default_recursion_limit() -> Iterator[None]:
+    """Python's default, whatever a test dependency (py_ecc) raised it to on import."""
+    raised = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(raised)
+
+
+@pytest.mark.usefixtures("hot_run", "default_recursion_limit")
+def test_1024_call_levels_run_under_the_default_recursion_limit() -> None:
+    """Frames pause for their children instead of recursing (issue 12): the process keeps
+    Python's default recursion limit, which C code such as the json scanner relies on."""
+    state = fresh_state(SELF_CALLER)
+    env = Environment(state, ENV, TransactionEnvironment(SENDER, 7, 10**12, set(), set()), [])
+    message = Message(
+        SENDER, CONTRACT, CONTRACT, 10**12, 0, b"", CONTRACT, SELF_CALLER, 0, True, False,
+        {SENDER, CONTRACT}, set(),
+    )  # fmt: skip
+    evm = process_message(message, env)
+    assert evm.error is None
+    assert int.from_bytes(evm.output, "big") == STACK_DEPTH_LIMIT + 1  # depths 0 … 1024
+    with pytest.raises(RecursionError):
+        json.loads("[" * 100_000 + "]" * 100_000)  # the node's crash of issue 12
+
+
+def test_a_node_process_keeps_the_default_recursion_limit() -> None:
+    """Nothing the node imports raises it (py_ecc did, for the bn254 precompiles)."""
+    program = "import sys, node.supervisor, node.cli.main; print(sys.getrecursionlimit())"
+    shown = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.strip() == "1000"

@@ -6,6 +6,9 @@ gas handed to a child follows the 63/64 rule (EIP-150).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from brainchain.crypto.keccak import keccak256
 from brainchain.encoding import rlp
 from brainchain.state.state import (
@@ -96,11 +99,7 @@ def generic_create(
     """Shared tail of CREATE and CREATE2."""
     # Imported here, not at the top: vm.interpreter imports this module (through vm.compiler
     # and vm.dispatch), so a module-level import would be circular (spec: generic_create).
-    from vm.interpreter import (
-        STACK_DEPTH_LIMIT,
-        account_has_code_or_nonce,
-        process_create_message,
-    )
+    from vm.interpreter import STACK_DEPTH_LIMIT, account_has_code_or_nonce
 
     call_data = memory_read_bytes(evm.memory, start, size)
     if len(call_data) > MAX_INIT_CODE_SIZE:
@@ -146,7 +145,18 @@ def generic_create(
         accessed_storage_keys=evm.accessed_storage_keys.copy(),
         parent_evm=evm,
     )
-    child = process_create_message(child_message, evm.env)
+    pause_for(evm, child_message, functools.partial(_created, contract_address))
+
+
+def pause_for(evm: Evm, child: Message, resume: Callable[[Evm, Evm], None]) -> None:
+    """Stop the frame's loop so that vm/interpreter.py runs `child`, then `resume(evm, child)`
+    (the spec recurses into the child here)."""
+    evm.child, evm.resume, evm.running = child, resume, False
+
+
+def _created(address: bytes, evm: Evm, child: Evm) -> None:
+    """Resume the creator: the new address, or 0 and the child's revert data."""
+    evm.running = True
     if child.error is not None:
         incorporate_child_on_error(evm, child)
         evm.return_data = child.output
@@ -154,7 +164,21 @@ def generic_create(
     else:
         incorporate_child_on_success(evm, child)
         evm.return_data = b""
-        push(evm, int.from_bytes(contract_address, "big"))
+        push(evm, int.from_bytes(address, "big"))
+
+
+def _called(memory_out: tuple[int, int], evm: Evm, child: Evm) -> None:
+    """Resume the caller: success flag, return data, and output copied into its memory."""
+    evm.running = True
+    if child.error is not None:
+        incorporate_child_on_error(evm, child)
+        push(evm, 0)
+    else:
+        incorporate_child_on_success(evm, child)
+        push(evm, 1)
+    evm.return_data = child.output
+    out_start, out_size = memory_out
+    memory_write(evm.memory, out_start, child.output[: min(out_size, len(child.output))])
 
 
 def create(evm: Evm) -> None:
@@ -229,7 +253,7 @@ def generic_call(
 ) -> None:
     """Run a child message call and copy its output back (spec: generic_call)."""
     # Imported here for the reason given in generic_create: the import would be circular.
-    from vm.interpreter import STACK_DEPTH_LIMIT, process_message
+    from vm.interpreter import STACK_DEPTH_LIMIT
 
     evm.return_data = b""
     if evm.message.depth + 1 > STACK_DEPTH_LIMIT:
@@ -253,16 +277,7 @@ def generic_call(
         accessed_storage_keys=evm.accessed_storage_keys.copy(),
         parent_evm=evm,
     )
-    child = process_message(child_message, evm.env)
-    if child.error is not None:
-        incorporate_child_on_error(evm, child)
-        push(evm, 0)
-    else:
-        incorporate_child_on_success(evm, child)
-        push(evm, 1)
-    evm.return_data = child.output
-    out_start, out_size = memory_out
-    memory_write(evm.memory, out_start, child.output[: min(out_size, len(child.output))])
+    pause_for(evm, child_message, functools.partial(_called, memory_out))
 
 
 def _pop_memory_ranges(evm: Evm) -> tuple[tuple[int, int], tuple[int, int]]:
