@@ -41,6 +41,13 @@ from vm.words import MASK_256
 # Executions before a run is compiled. Measured on loopMul's Solidity code: compiling a run
 # costs ~490 µs and saves ~11 µs per later execution, so compiling pays after ~45 executions.
 DEFAULT_HOT_RUN = 32
+# Compiling is work that no gas pays for, so a run is compiled only once its executions have
+# been charged this much constant gas: otherwise code made of many tiny runs, each executed
+# just past the threshold, would buy compilations at ~0.2 Mgas/s (bench/gas_time.py). A run
+# costs ~65 µs plus ~8 µs per opcode to compile; at 40 gas per µs of compiling, compiling
+# takes at most a quarter of the time its gas buys at the 10 Mgas/s floor (issue 12).
+COMPILE_GAS = 2_600
+COMPILE_GAS_PER_OPCODE = 320
 PROGRAM_CACHE_SIZE = 1024
 
 CompiledRun = Callable[[Evm], int]  # returns the next pc, or STOPPED
@@ -242,16 +249,18 @@ def compile_run(code: bytes, run: Run) -> CompiledRun:
 class Program:
     """One code's runs: where they start, which are compiled, how often the rest have run."""
 
-    __slots__ = ("code", "compiled", "hits", "starts")
+    __slots__ = ("code", "compiled", "hits", "priced", "starts")
 
     def __init__(self, code: bytes) -> None:
         self.code = code
         self.starts = run_starts(code)
         self.compiled: dict[int, CompiledRun] = {}
-        self.hits: dict[int, int] = {}
+        self.hits: dict[int, int] = {}  # executions of each run not compiled yet
+        self.priced: set[int] = set()  # runs whose compiling cost has been looked at
 
     def warm(self, start: int) -> CompiledRun | None:
-        """Count one more execution of the run at `start`; its compiled form once it is hot."""
+        """Count one more execution of the run at `start`; its compiled form once it is hot
+        and its executions have paid for compiling it (COMPILE_GAS)."""
         threshold = _hot_run
         if threshold is None:
             return None
@@ -259,7 +268,16 @@ class Program:
         if hits < threshold:
             self.hits[start] = hits + 1
             return None
-        function = self.compiled[start] = compile_run(self.code, decode_run(self.code, start))
+        run = decode_run(self.code, start)
+        if threshold and start not in self.priced:
+            self.priced.add(start)
+            cost = COMPILE_GAS + COMPILE_GAS_PER_OPCODE * len(run.instructions)
+            executions = -(-cost // max(1, run.static_gas))
+            if executions > hits:
+                # Count the executions still owed back up to the threshold.
+                self.hits[start] = threshold - (executions - hits)
+                return None
+        function = self.compiled[start] = compile_run(self.code, run)
         return function
 
 

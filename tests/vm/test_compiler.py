@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from brainchain.state.state import state_root
 from tests.vm.harness import fresh_state, send
-from vm.compiler import BINARY, DEFAULT_HOT_RUN, UNARY, set_hot_run
+from vm.compiler import (
+    BINARY,
+    COMPILE_GAS,
+    COMPILE_GAS_PER_OPCODE,
+    DEFAULT_HOT_RUN,
+    UNARY,
+    program_for,
+    set_hot_run,
+)
 from vm.runs import decode_run, run_starts
 
 WORDS = st.one_of(
@@ -160,3 +168,16 @@ def test_runs_split_at_jumpdests_and_gas_readers() -> None:
     assert decode_run(code, 3).end == 5
     last = decode_run(code, 5)
     assert last.stack_needed == 2 and last.end == 8
+
+
+def test_a_run_is_compiled_once_its_executions_have_paid_for_compiling() -> None:
+    """Compiling costs time no gas pays for: a run waits for COMPILE_GAS of its own gas."""
+    # JUMPDEST PUSH1 0 JUMP, forever (12 gas a turn), with a marker that makes the code unique.
+    code = bytes.fromhex("5b600056") + b"compile-price"
+    turn, needed = 12, COMPILE_GAS + COMPILE_GAS_PER_OPCODE * 3
+    with hot_run(DEFAULT_HOT_RUN):
+        send(fresh_state(code), gas=21_000 + turn * (needed // turn - 5))  # out of gas, short
+        assert not program_for(code).compiled  # hot by count, not yet paid for
+        send(fresh_state(code), gas=21_000 + turn * 10)  # pays the rest
+        assert list(program_for(code).compiled) == [0]
+    assert DEFAULT_HOT_RUN * turn < needed  # the count alone would have compiled it
