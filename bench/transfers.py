@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 
 from bench.machine import banner
+from brainchain.crypto import ecvrf
 from brainchain.crypto.secp256k1 import private_key_to_address, recover_address, sign
+from brainchain.randomness import prove_randomness
 from brainchain.state.state import State
 from brainchain.types.transaction import TX_FEE_MARKET, decode_transaction, sign_transaction
 from genesis.block import build_genesis_block
@@ -27,6 +29,7 @@ from vm.transition import build_block
 GWEI = 10**9
 CHAIN_ID = 1337
 BLOCK_TXS = 2_000
+VRF_KEY = bytes([1]) * 32  # the lone proposer's: it proves each block's randomness
 
 
 def _keys(rng: random.Random, count: int) -> list[bytes]:
@@ -74,7 +77,7 @@ def bench_block_execution(rng: random.Random, size: int) -> tuple[float, int]:
         timestamp=0,
         gas_limit=BLOCK_TXS * 21_000,
         base_fee=GWEI,
-        validators=(GenesisValidator("v", proposer, bytes(32), bytes(32), 1),),
+        validators=(GenesisValidator("v", proposer, bytes(32), ecvrf.public_key(VRF_KEY), 1),),
         alloc=tuple(sorted((private_key_to_address(k), 10**24) for k in keys)),
     )
     db: dict[bytes, bytes] = {}
@@ -95,6 +98,7 @@ def bench_block_execution(rng: random.Random, size: int) -> tuple[float, int]:
             proposer=proposer,
             timestamp=parent.timestamp + 1,
             validators_hash=vhash,
+            randomness_proof=prove_randomness(VRF_KEY, parent),
         )
         db.update(built.nodes)
         included += len(built.block.transactions)

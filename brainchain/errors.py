@@ -202,6 +202,14 @@ class ExecutionFailed(BrainchainError):
 # --- consensus ------------------------------------------------------------------------------
 
 
+class ExecutionInterrupted(BrainchainError):
+    """A simulation (eth_call, eth_estimateGas) stopped at its time limit (geth: RPCEVMTimeout)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        super().__init__(f"execution aborted (timeout = {timeout_s:g}s)")
+
+
 class InvalidConsensusMessage(BrainchainError):
     """A proposal, vote or commit certificate that must not be counted."""
 

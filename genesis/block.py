@@ -5,6 +5,11 @@ Besides the allocation, block 0 holds the validator registry that the COMMITTEE 
 account, in the layout vm/precompiles/registry.py defines for the precompile that reads it.
 The account gets nonce 1 so that, like a system contract, it is never empty (EIP-161) and a call
 that touches it cannot delete it.
+
+Block 0 has no proposer, so nobody proves its randomness: it is keccak(tag ‖ chain id), the same
+on every node, and its `randomness_proof` is empty. Each later block's randomness is its
+proposer's VRF output over its parent's (brainchain/randomness.py): this public value only
+seeds that chain, and block 1's randomness is still known to nobody but its proposer.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ def build_genesis_block(genesis: Genesis, state: State) -> tuple[Block, dict[byt
         last_commit_hash=keccak256(b""),
         validators_hash=validator_set_hash(genesis.validators),
         randomness=keccak256(GENESIS_RANDOMNESS_TAG + genesis.chain_id.to_bytes(32, "big")),
+        randomness_proof=b"",
         evidence_hash=evidence_root(()),
     )
     return Block(header, ()), nodes

@@ -3,9 +3,9 @@
 A node that was down, or is new, asks peers over PROTOCOL_BLOCK_SYNC for the blocks after its
 head; each comes with the commit certificate that decided it, so the fetching node needs no
 trust in the peer: it verifies +2/3 of the genesis voting power signed the block (Tendermint's
-commit rule) and re-executes it before committing (DESIGN.md §4, §7). The fetch loop here
-checks certificates only; the consensus driver's task, which owns every commit, executes and
-commits what it hands over.
+commit rule), then checks its randomness proof and re-executes it before committing, as for a
+proposal (DESIGN.md §4, §7). The fetch loop here checks certificates only; the consensus
+driver's task, which owns every commit, checks, executes and commits what it hands over.
 """
 
 from __future__ import annotations

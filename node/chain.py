@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ from brainchain.crypto.keccak import EMPTY_KECCAK
 from brainchain.errors import (
     BrainchainError,
     ExecutionFailed,
+    ExecutionInterrupted,
     ExecutionReverted,
     FeeCapTooLow,
     GasLimitExceeded,
@@ -30,6 +32,7 @@ from brainchain.errors import (
     WrongChainId,
 )
 from brainchain.mempool.pool import Mempool
+from brainchain.randomness import prove_randomness
 from brainchain.state.account import Account
 from brainchain.state.state import (
     State,
@@ -86,6 +89,32 @@ class CallRequest:
     max_priority_fee_per_gas: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CallLimits:
+    """Bounds on eth_call and eth_estimateGas (geth: --rpc.gascap 50M, --rpc.evmtimeout 5s).
+
+    The gas cap lowers a larger requested gas, as geth does; 0 means no cap. The time limit is
+    checked as each frame starts or resumes and between estimateGas probes; inside one frame
+    the gas cap bounds the time (every opcode runs at 10 Mgas/s or more, bench/gas_time.py).
+    """
+
+    gas_cap: int = 50_000_000
+    timeout_s: float = 5.0
+
+    def cap(self, gas: int) -> int:
+        return min(gas, self.gas_cap) if self.gas_cap else gas
+
+    def deadline(self) -> Callable[[], None]:
+        """A check that raises ExecutionInterrupted once `timeout_s` from now has passed."""
+        end = time.monotonic() + self.timeout_s
+
+        def check() -> None:
+            if time.monotonic() > end:
+                raise ExecutionInterrupted(self.timeout_s)
+
+        return check
+
+
 def _output_or_raise(result: TransactionResult) -> bytes:
     if isinstance(result.error, Revert):
         raise ExecutionReverted(result.output)
@@ -126,6 +155,9 @@ class Chain:
         self.chain_id = genesis.chain_id
         self.proposer = proposer
         self.validators_hash = validator_set_hash(genesis.validators)
+        # Each validator's registered VRF key, by account address: a header names its proposer
+        # by address, and its randomness proof must verify under that key (DESIGN.md §4).
+        self._vrf_keys = {v.address: v.vrf_pubkey for v in genesis.validators}
         self.mempool = Mempool()
         self._head = head
         self._view = self._state_at(head)
@@ -137,6 +169,7 @@ class Chain:
         self.node_status: Callable[[], NodeStatus] = _standalone
         # The executor INFERENCE_SYNC runs models on (vm/environment.py), once the node has one.
         self.model_runner: ModelRunner | None = None
+        self.call_limits = CallLimits()
         self.tx_arrived = asyncio.Event()
         # Transactions submitted here, for the network to gossip (node/tx_relay.py).
         self._relay: list[bytes] = []
@@ -172,7 +205,14 @@ class Chain:
         except BaseException:
             store.close()
             raise
-        return cls(store, genesis, head, proposer)
+        chain = cls(store, genesis, head, proposer)
+        try:
+            # What clients sent before a stop or a kill -9 is pending again, and relayed.
+            store.tx_journal.replay(chain.submit_transaction)
+        except BaseException:
+            chain.close()
+            raise
+        return chain
 
     def close(self) -> None:
         """Close the store once any block being written has landed."""
@@ -284,10 +324,12 @@ class Chain:
 
     # --- transactions in ----------------------------------------------------------------------
 
-    def submit_transaction(self, raw: bytes, *, relay: bool = True) -> bytes:
+    def submit_transaction(self, raw: bytes, *, relay: bool = True, journal: bool = False) -> bytes:
         """Check a raw transaction against the head and add it to the mempool; return its hash.
 
-        With `relay`, it is also queued for the consensus driver to send to peers.
+        With `relay`, it is also queued for the consensus driver to send to peers. With
+        `journal` (a client's transaction), it is kept in the transaction journal, on disk once
+        `store.tx_journal.sync()` returns (node/store/tx_journal.py).
 
         Raises:
             InvalidTransaction: the subclass naming why it was refused; nothing changes.
@@ -303,12 +345,17 @@ class Chain:
         sender = get_account(self._view, tx.sender)
         if sender.code_hash != EMPTY_KECCAK:
             raise SenderNotEOA(f"sender {tx.sender.hex()} has code (EIP-3607)")
+        pooled = len(self.mempool)
         self.mempool.add(
             tx,
             account_nonce=sender.nonce,
             account_balance=sender.balance,
             base_fee=self.next_base_fee(),
         )
+        if len(self.mempool) != pooled + 1:  # it replaced or evicted some, or dropped stale ones
+            self.store.tx_journal.retain(self.mempool.__contains__)
+        if journal:
+            self.store.tx_journal.add(tx)
         self.tx_arrived.set()
         if relay:
             self._relay.append(raw)
@@ -321,7 +368,13 @@ class Chain:
         self.relay_ready.clear()
         return taken
 
-    def _simulate(self, call: CallRequest, height: int | None, gas: int) -> TransactionResult:
+    def _simulate(
+        self,
+        call: CallRequest,
+        height: int | None,
+        gas: int,
+        check_interrupt: Callable[[], None] | None = None,
+    ) -> TransactionResult:
         """Execute `call` with `gas` on a throwaway copy of the state after block `height`.
 
         Without a fee the call runs with a zero base fee, as geth's eth_call does, so the
@@ -335,11 +388,19 @@ class Chain:
             block.header,
             proposer=self.proposer,
             timestamp=block.header.timestamp,
+            # The child's own is unknown until its proposer proves it; geth's eth_call, too,
+            # reads the block's own randomness.
+            randomness=block.header.randomness,
             model_runner=self.model_runner,
         )
         max_fee = call.max_fee_per_gas or 0
-        if max_fee == 0:
-            env = replace(env, base_fee=0)
+        env = replace(
+            env,
+            base_fee=env.base_fee if max_fee else 0,
+            # As geth: a simulation may use more than a block holds, up to the RPC gas cap.
+            gas_limit=max(env.gas_limit, gas),
+            check_interrupt=check_interrupt,
+        )
         origin = call.sender or bytes(20)
         tx = Transaction(
             tx_type=TX_FEE_MARKET,
@@ -367,20 +428,25 @@ class Chain:
         Raises:
             ExecutionReverted: the call reverted (its payload attached).
             ExecutionFailed: the call halted exceptionally.
+            ExecutionInterrupted: the call ran past `call_limits.timeout_s`.
             InvalidTransaction: the call could not start (e.g. insufficient funds).
         """
-        gas = call.gas if call.gas is not None else self._head.header.gas_limit
-        return _output_or_raise(self._simulate(call, height, gas))
+        limits = self.call_limits
+        gas = limits.cap(call.gas if call.gas is not None else self._head.header.gas_limit)
+        return _output_or_raise(self._simulate(call, height, gas, limits.deadline()))
 
     def estimate_gas(self, call: CallRequest, height: int | None = None) -> int:
         """The least gas limit with which `call` succeeds (binary search, as geth does).
 
         Raises:
             ExecutionReverted, ExecutionFailed: the call fails even with the block gas limit.
+            ExecutionInterrupted: the search ran past `call_limits.timeout_s`.
             InvalidTransaction: the call could not start (e.g. insufficient funds).
         """
-        cap = call.gas if call.gas is not None else self._head.header.gas_limit
-        result = self._simulate(call, height, cap)
+        limits = self.call_limits
+        cap = limits.cap(call.gas if call.gas is not None else self._head.header.gas_limit)
+        check = limits.deadline()
+        result = self._simulate(call, height, cap, check)
         _output_or_raise(result)
         low, high = (
             result.receipt.gas_used - 1,
@@ -388,8 +454,9 @@ class Chain:
         )  # low fails (or is below intrinsic), high works
         while low + 1 < high:
             mid = (low + high) // 2
+            check()
             try:
-                ok = self._simulate(call, height, mid).error is None
+                ok = self._simulate(call, height, mid, check).error is None
             except InvalidTransaction:
                 ok = False  # below the intrinsic gas
             low, high = (low, mid) if ok else (mid, high)
@@ -434,12 +501,14 @@ class Chain:
         self,
         candidates: list[Transaction],
         *,
+        vrf_key: bytes,
         timestamp: int,
         last_commit: bytes,
         evidence: tuple[bytes, ...] = (),
     ) -> BuiltBlock:
         """Execute candidates into a child of the head, on a scratch state; store nothing.
 
+        `vrf_key` is this validator's VRF secret key: it proves the block's randomness.
         Safe in a worker thread: it reads the store and the head it was called with.
         """
         head = self._head
@@ -450,6 +519,7 @@ class Chain:
             proposer=self.proposer,
             timestamp=timestamp,
             validators_hash=self.validators_hash,
+            randomness_proof=prove_randomness(vrf_key, head.header),
             last_commit=last_commit,
             evidence=evidence,
             block_hashes=self._block_hashes_upto(head.height),
@@ -462,17 +532,22 @@ class Chain:
         Safe in a worker thread.
 
         Raises:
-            InvalidBlock: the block is not a valid child of the head (the field is named).
+            InvalidBlock: the block is not a valid child of the head (the field is named), its
+                proposer is no validator, or its randomness proof fails under the proposer's key.
         """
         head = self._head
         if block.header.validators_hash != self.validators_hash:
             raise InvalidBlock("validators_hash: not this chain's validator set")
+        vrf_key = self._vrf_keys.get(block.header.proposer)
+        if vrf_key is None:
+            raise InvalidBlock(f"proposer: {block.header.proposer.hex()} is not a validator")
         return apply_block(
             self._state_at(head),
             head.header,
             block,
             self._block_hashes_upto(head.height),
             self.model_runner,
+            proposer_vrf_key=vrf_key,
         )
 
     async def commit_block(self, built: BuiltBlock, commit: bytes) -> None:
@@ -502,5 +577,6 @@ class Chain:
         for tx, error in built.rejected:
             if not isinstance(error, RETRYABLE):
                 self.mempool.remove(tx.hash)
+        self.store.tx_journal.retain(self.mempool.__contains__)
         for queue in self._subscribers:
             queue.put_nowait(built.block)

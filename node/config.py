@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from nacl.signing import SigningKey
 
@@ -117,6 +117,11 @@ class NodeConfig:
     p2p_port: int = DEFAULT_P2P_PORT
     bootstrap: tuple[str, ...] = ()  # peers' libp2p multiaddrs, ending in /p2p/<peer id>
     metrics_port: int | None = DEFAULT_METRICS_PORT  # Prometheus on rpc_host; None: off
+    # eth_call / eth_estimateGas (node/chain.py CallLimits, node/rpc/simulations.py): geth's
+    # defaults, gas cap 50M (0: none) and 5 s; how many run at once, off the event loop.
+    rpc_gas_cap: int = 50_000_000
+    rpc_evm_timeout_s: float = 5.0
+    rpc_simulation_workers: int = 1
     # Model executors (node/executors/): "auto" takes CUDA when present; the models directory
     # holds the safetensors files that file-sourced model specs name.
     run_models: bool = True  # run the executor and, for a validator, the inference service
@@ -158,6 +163,9 @@ class NodeConfig:
             "p2p_port": self.p2p_port,
             "bootstrap": list(self.bootstrap),
             "metrics_port": self.metrics_port,
+            "rpc_gas_cap": self.rpc_gas_cap,
+            "rpc_evm_timeout_s": self.rpc_evm_timeout_s,
+            "rpc_simulation_workers": self.rpc_simulation_workers,
             "run_models": self.run_models,
             "warm_models": self.warm_models,
             "executor_device": self.executor_device,
@@ -172,6 +180,15 @@ def _choice(value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
     return str(value)
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _at_least(low: _N, value: _N, name: str) -> _N:
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, not {value}")
+    return value
 
 
 def _optional_port(value: Any) -> int | None:
@@ -214,6 +231,13 @@ def load_config(home: Path, **overrides: Any) -> NodeConfig:
             p2p_port=int(doc.get("p2p_port", DEFAULT_P2P_PORT)),
             bootstrap=tuple(str(addr) for addr in doc.get("bootstrap", ())),
             metrics_port=_optional_port(doc.get("metrics_port", DEFAULT_METRICS_PORT)),
+            rpc_gas_cap=_at_least(0, int(doc.get("rpc_gas_cap", 50_000_000)), "rpc_gas_cap"),
+            rpc_evm_timeout_s=_at_least(
+                0.001, float(doc.get("rpc_evm_timeout_s", 5.0)), "rpc_evm_timeout_s"
+            ),
+            rpc_simulation_workers=_at_least(
+                1, int(doc.get("rpc_simulation_workers", 1)), "rpc_simulation_workers"
+            ),
             run_models=bool(doc.get("run_models", True)),
             warm_models=bool(doc.get("warm_models", False)),
             executor_device=_choice(doc.get("executor_device", "auto"), EXECUTOR_DEVICES),

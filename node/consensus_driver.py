@@ -2,8 +2,9 @@
 
 The machine (brainchain/consensus/machine.py) is sans-I/O (STYLE §4). Here:
 - gossip becomes events once checked: votes and proposals are decoded and their ed25519
-  signatures verified; a proposal's block is executed on a scratch state in a worker thread to
-  judge valid(v) (Tendermint Alg. 1 L22); timers deliver `TimeoutFired`; a built block
+  signatures verified; a proposal's block has its randomness proof checked against its
+  proposer's VRF key and is executed on a scratch state in a worker thread to judge valid(v)
+  (Tendermint Alg. 1 L22); timers deliver `TimeoutFired`; a built block
   delivers `ValueReady`; a block fetched by sync delivers `DecidedBySync` once committed.
 - actions become effects in order: `WalAppend` is written with fsync before anything after it
   runs (so no vote leaves the node unlogged), `Broadcast` gossips, `ScheduleTimeout` sets a
@@ -118,6 +119,7 @@ class ConsensusDriver:
         network: Network,
         *,
         consensus_key: bytes | None,
+        vrf_key: bytes,
         interval_s: float,
         empty_blocks: bool,
         metrics: NodeMetrics | None = None,
@@ -130,6 +132,7 @@ class ConsensusDriver:
         by_key = {v.consensus_pubkey: v.address for v in genesis}
         self._addresses = [by_key[v.public_key] for v in self.validators]
         self._key = ConsensusKey(consensus_key) if consensus_key is not None else None
+        self._vrf_key = vrf_key  # proves the randomness of the blocks we propose
         self.index = None if self._key is None else self.validators.index_of(self._key.public_key)
         self.interval_s = interval_s
         self.empty_blocks = empty_blocks
@@ -148,6 +151,7 @@ class ConsensusDriver:
         self._txs = TransactionRelay(
             chain,
             lambda batch: self._emit(TOPIC_TXS, batch, relayed=False),
+            network.peers,
             relays=self.index is None,
         )
         self.machine = self._new_machine()
@@ -268,6 +272,7 @@ class ConsensusDriver:
         built = await asyncio.to_thread(
             self.chain.build_candidate,
             self.chain.select_candidates(),
+            vrf_key=self._vrf_key,
             timestamp=max(int(time.time()), parent.timestamp),
             last_commit=self._last_commit,
             evidence=self._evidence.for_block(height),
@@ -342,7 +347,7 @@ class ConsensusDriver:
                 if gossip.topic == TOPIC_VOTES:
                     self._on_votes(unpack_batch(gossip.data))
                 elif gossip.topic == TOPIC_PROPOSALS:
-                    message = decode_proposal_message(gossip.data)
+                    message = decode_proposal_message(gossip.data, self._verify)
                     self._tasks.create_task(self._on_proposal(message, gossip.origin))
                 elif gossip.topic == TOPIC_TXS:
                     self._txs.receive(unpack_batch(gossip.data))
@@ -364,7 +369,8 @@ class ConsensusDriver:
             self._queue.put_nowait(VoteReceived(vote))
 
     async def _on_proposal(self, message: ProposalMessage, origin: str) -> None:
-        """Check a proposal's signature, then judge its block valid(v) against our head."""
+        """Judge a proposal's block valid(v) against our head (its signature was checked as
+        it was decoded)."""
         proposal, block = message.proposal, message.block
         head = self.chain.head
         if proposal.height <= head.height:
@@ -372,11 +378,6 @@ class ConsensusDriver:
         if proposal.height > head.height + 1:
             if len(self._early) < MAX_EARLY_PROPOSALS:
                 self._early.append((message, origin))
-            return
-        try:
-            self._verify(proposal)
-        except BrainchainError as exc:
-            self._misbehaved(origin, f"proposal: {exc}")
             return
         valid = block.hash in self._executed
         if not valid and block.header.proposer == self._addresses[proposal.proposer]:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from genesis.format import Genesis, load_genesis
 from node.block_sync import answer_sync
-from node.chain import Chain, NodeStatus
+from node.chain import CallLimits, Chain, NodeStatus
 from node.config import (
     ConfigError,
     NodeConfig,
@@ -40,6 +40,7 @@ from node.p2p.limits import (
     TOPIC_VOTES,
 )
 from node.rpc import server as rpc
+from node.rpc.simulations import SimulationPool
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ async def run_node(cfg: NodeConfig) -> None:
                 chain,
                 p2p,
                 consensus_key=keys.consensus_key,
+                vrf_key=keys.vrf_key,
                 interval_s=cfg.block_interval_s,
                 empty_blocks=cfg.empty_blocks,
                 metrics=metrics,
@@ -99,9 +101,17 @@ async def run_node(cfg: NodeConfig) -> None:
                 step=driver.machine.step.name.lower(),
                 validator=driver.index,
             )
+            chain.call_limits = CallLimits(cfg.rpc_gas_cap, cfg.rpc_evm_timeout_s)
             rpc_ready, bound = asyncio.Event(), []
             tg.create_task(
-                rpc.serve(chain, host=cfg.rpc_host, port=cfg.rpc_port, ready=rpc_ready, bound=bound)
+                rpc.serve(
+                    chain,
+                    host=cfg.rpc_host,
+                    port=cfg.rpc_port,
+                    ready=rpc_ready,
+                    bound=bound,
+                    simulations=SimulationPool(cfg.rpc_simulation_workers),
+                )
             )
             await rpc_ready.wait()
             metrics_url = None

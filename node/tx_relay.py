@@ -23,11 +23,21 @@ class TransactionRelay:
 
     `send` takes one batch for each connected peer; with `relays` (a follower), what peers
     send and is new here is sent on too, else only what clients submitted to this node.
+    `peers` lists the connected peers: what is queued when the relay starts (the transaction
+    journal's, re-admitted by node/chain.py `Chain.open`) waits for the first connection.
     """
 
-    def __init__(self, chain: Chain, send: Callable[[bytes], None], *, relays: bool) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        send: Callable[[bytes], None],
+        peers: Callable[[], list[str]],
+        *,
+        relays: bool,
+    ) -> None:
         self.chain = chain
         self._send = send
+        self._peers = peers
         self._relays = relays
 
     def receive(self, raws: list[bytes]) -> None:
@@ -41,8 +51,15 @@ class TransactionRelay:
     async def run(self) -> None:
         """Send the transactions to relay to each peer, in batches."""
         limit = gossip_limit(TOPIC_TXS)
+        # Held apart: no larger than the journal, itself bounded by the pool. What arrives later
+        # is sent to the peers of the moment, as before.
+        held = self.chain.take_relay()
         while True:
-            await self.chain.relay_ready.wait()
+            if not held:
+                await self.chain.relay_ready.wait()
             await asyncio.sleep(TX_RELAY_DELAY_S)
-            for batch in pack_batches(self.chain.take_relay(), limit):
+            raws = self.chain.take_relay()
+            if held and self._peers():
+                raws, held = held + raws, []
+            for batch in pack_batches(raws, limit):
                 self._send(batch)

@@ -48,7 +48,9 @@ def decode_values(types: list[str], data: bytes) -> tuple[Any, ...]:
     """
     try:
         return tuple(decode(types, data, strict=True))
-    except (EthAbiDecodingError, TypeError, ValueError) as exc:
+    # eth-abi reads a dynamic value's length word as given: one over 2**63 makes its stream
+    # read raise OverflowError (issue 12), which must end the call as bad data does.
+    except (EthAbiDecodingError, TypeError, ValueError, OverflowError) as exc:
         raise AbiError(f"cannot decode ({', '.join(types)}): {exc}") from None
 
 

@@ -17,11 +17,13 @@ from brainchain.errors import (
     InsufficientFunds,
     InvalidBlock,
     InvalidTransaction,
+    InvalidVrf,
     NonceTooHigh,
     NonceTooLow,
     SenderNotEOA,
     WrongChainId,
 )
+from brainchain.randomness import randomness_from_proof, verify_randomness
 from brainchain.state.account import Account
 from brainchain.state.state import (
     State,
@@ -220,14 +222,6 @@ def prepare_message(tx: Transaction, env: Environment, gas: int) -> Message:
     )
 
 
-def next_randomness(parent: Header) -> bytes:
-    """PREVRANDAO of the child of `parent`: a hash chain over the parent's randomness and hash.
-
-    Validator VRF output replaces this when multi-validator consensus lands (issue #4).
-    """
-    return keccak256(parent.randomness + parent.hash)
-
-
 @dataclass(slots=True)
 class BuiltBlock:
     """A sealed block, its receipts, what to persist, and the candidates it left out."""
@@ -240,10 +234,16 @@ class BuiltBlock:
 
 
 def child_environment(
-    parent: Header, *, proposer: bytes, timestamp: int, model_runner: ModelRunner | None = None
+    parent: Header,
+    *,
+    proposer: bytes,
+    timestamp: int,
+    randomness: bytes,
+    model_runner: ModelRunner | None = None,
 ) -> BlockEnvironment:
     """The environment of the block after `parent` (gas limit kept, base fee per EIP-1559);
-    `model_runner` is the node's executor, for INFERENCE_SYNC."""
+    `randomness` is its PREVRANDAO, which only its proposer's VRF proof determines
+    (brainchain/randomness.py); `model_runner` is the node's executor, for INFERENCE_SYNC."""
     return BlockEnvironment(
         chain_id=parent.chain_id,
         height=parent.height + 1,
@@ -251,7 +251,7 @@ def child_environment(
         proposer=proposer,
         gas_limit=parent.gas_limit,
         base_fee=calculate_base_fee(parent.gas_limit, parent.gas_used, parent.base_fee),
-        randomness=next_randomness(parent),
+        randomness=randomness,
         model_runner=model_runner,
     )
 
@@ -294,6 +294,7 @@ def _seal(
     receipts: list[Receipt],
     *,
     validators_hash: bytes,
+    randomness_proof: bytes,
     last_commit: bytes,
     evidence: tuple[bytes, ...],
 ) -> BuiltBlock:
@@ -314,6 +315,7 @@ def _seal(
         last_commit_hash=keccak256(last_commit),
         validators_hash=validators_hash,
         randomness=env.randomness,
+        randomness_proof=randomness_proof,
         evidence_hash=evidence_root(evidence),
     )
     block = Block(header, tuple(txs), last_commit, evidence)
@@ -328,6 +330,7 @@ def build_block(
     proposer: bytes,
     timestamp: int,
     validators_hash: bytes,
+    randomness_proof: bytes,
     last_commit: bytes = b"",
     evidence: tuple[bytes, ...] = (),
     block_hashes: list[bytes] | None = None,
@@ -337,9 +340,18 @@ def build_block(
 
     `state` must be at `parent.state_root`; afterwards it is at the new block's root.
     `block_hashes` are the hashes of up to 256 blocks ending with `parent`, oldest first.
+    `randomness_proof` is the proposer's (brainchain.randomness.prove_randomness): the node
+    holds the VRF key, so the block's randomness comes in as a proof, not computed here.
+
+    Raises:
+        InvalidVrfProof: the proof does not decode.
     """
     env = child_environment(
-        parent, proposer=proposer, timestamp=timestamp, model_runner=model_runner
+        parent,
+        proposer=proposer,
+        timestamp=timestamp,
+        randomness=randomness_from_proof(randomness_proof),
+        model_runner=model_runner,
     )
     txs, receipts, rejected = _execute(
         state, env, candidates, skip_invalid=True, block_hashes=block_hashes or []
@@ -351,6 +363,7 @@ def build_block(
         txs,
         receipts,
         validators_hash=validators_hash,
+        randomness_proof=randomness_proof,
         last_commit=last_commit,
         evidence=evidence,
     )
@@ -367,17 +380,36 @@ def _expect(field_name: str, expected: object, got: object) -> None:
         raise InvalidBlock(f"{field_name}: expected {_show(expected)}, block has {_show(got)}")
 
 
+def check_randomness(parent: Header, header: Header, proposer_vrf_key: bytes) -> bytes:
+    """The block's randomness, once its proof verifies under the proposer's registered VRF key
+    and the header carries that output (DESIGN.md §4, RFC 9381 §5.3).
+
+    Raises:
+        InvalidBlock: the proof does not verify (a wrong key, alpha or proof), or the header's
+            randomness is not the proven output.
+    """
+    try:
+        randomness = verify_randomness(proposer_vrf_key, parent, header.randomness_proof)
+    except InvalidVrf as exc:
+        raise InvalidBlock(f"randomness_proof: {exc}") from exc
+    _expect("randomness", randomness, header.randomness)
+    return randomness
+
+
 def apply_block(
     state: State,
     parent: Header,
     block: Block,
     block_hashes: list[bytes] | None = None,
     model_runner: ModelRunner | None = None,
+    *,
+    proposer_vrf_key: bytes,
 ) -> BuiltBlock:
     """Validate and execute a block someone else built; every root must match.
 
     spec: cancun/fork.py state_transition. `state` must be at `parent.state_root`; on
-    InvalidBlock it is left mid-block and must be discarded.
+    InvalidBlock it is left mid-block and must be discarded. `proposer_vrf_key` is the VRF
+    public key registered for `block.header.proposer`: the caller holds the validator set.
 
     Raises:
         InvalidBlock: the first header field or root that disagrees, with both values.
@@ -389,11 +421,14 @@ def apply_block(
     if header.timestamp < parent.timestamp:
         raise InvalidBlock(f"timestamp: {header.timestamp} is before parent's {parent.timestamp}")
     env = child_environment(
-        parent, proposer=header.proposer, timestamp=header.timestamp, model_runner=model_runner
+        parent,
+        proposer=header.proposer,
+        timestamp=header.timestamp,
+        randomness=check_randomness(parent, header, proposer_vrf_key),
+        model_runner=model_runner,
     )
     _expect("gas_limit", env.gas_limit, header.gas_limit)
     _expect("base_fee", env.base_fee, header.base_fee)
-    _expect("randomness", env.randomness, header.randomness)
     txs, receipts, _ = _execute(
         state, env, block.transactions, skip_invalid=False, block_hashes=block_hashes or []
     )
@@ -404,6 +439,7 @@ def apply_block(
         txs,
         receipts,
         validators_hash=header.validators_hash,
+        randomness_proof=header.randomness_proof,
         last_commit=block.last_commit,
         evidence=block.evidence,
     )

@@ -4,7 +4,9 @@ Hand-written rather than taken from `rlp` (pyrlp): transaction decoding and trie
 it for every transaction and node, and a direct loop over bytes is several times faster than
 pyrlp's sedes machinery. Decoding rejects every non-canonical form the RLPTests fixtures name:
 leading zeros in lengths, long forms for short payloads, single bytes wrapped as strings,
-and trailing bytes.
+and trailing bytes. It also refuses lists nested deeper than MAX_DEPTH, so hostile input cannot
+drive its recursion (or the recursion of code that walks the result) anywhere near Python's
+recursion limit (issue 12).
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ LONG_STRING = 0xB7
 SHORT_LIST = 0xC0
 LONG_LIST = 0xF7
 MAX_SHORT_PAYLOAD = 55
+# Deepest list nesting decoded. What we decode nests at most four levels (an EIP-2930 access
+# list's storage keys inside its entry, inside the list, inside the transaction; trie nodes with
+# inlined children and the RLPTests fixtures no deeper), so this leaves ample room.
+MAX_DEPTH = 16
 
 
 def _length_prefix(length: int, offset: int) -> bytes:
@@ -69,8 +75,9 @@ def decode_uint(data: bytes, max_bits: int = 256) -> int:
     return value
 
 
-def _decode_at(data: bytes, pos: int, end: int) -> tuple[Item, int]:
-    """Decode one item starting at `pos`; return it and the position after it."""
+def _decode_at(data: bytes, pos: int, end: int, depth: int) -> tuple[Item, int]:
+    """Decode one item starting at `pos`, inside `depth` lists; return it and the position
+    after it."""
     if pos >= end:
         raise DecodingError("input ends inside an item")
     prefix = data[pos]
@@ -94,9 +101,11 @@ def _decode_at(data: bytes, pos: int, end: int) -> tuple[Item, int]:
         start, stop = _long_bounds(data, pos, end, prefix - LONG_LIST)
     if stop > end:
         raise DecodingError("list runs past the end of input")
+    if depth == MAX_DEPTH:
+        raise DecodingError(f"lists nested deeper than {MAX_DEPTH} levels")
     items: list[Item] = []
     while start < stop:
-        item, start = _decode_at(data, start, stop)
+        item, start = _decode_at(data, start, stop, depth + 1)
         items.append(item)
     return items, stop
 
@@ -121,10 +130,11 @@ def decode(data: bytes) -> Item:
     """Decode exactly one canonical RLP item spanning all of `data`.
 
     Raises:
-        DecodingError: empty or truncated input, non-canonical forms, trailing bytes.
+        DecodingError: empty or truncated input, non-canonical forms, trailing bytes, lists
+            nested deeper than MAX_DEPTH.
     """
     data = bytes(data)
-    item, pos = _decode_at(data, 0, len(data))
+    item, pos = _decode_at(data, 0, len(data), 0)
     if pos != len(data):
         raise DecodingError(f"{len(data) - pos} trailing bytes after the RLP item")
     return item

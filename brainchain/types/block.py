@@ -31,7 +31,8 @@ class Header:
     base_fee: int
     last_commit_hash: bytes  # hash of the previous height's commit certificate
     validators_hash: bytes
-    randomness: bytes  # PREVRANDAO for the EVM
+    randomness: bytes  # PREVRANDAO: the proposer's VRF output (brainchain/randomness.py)
+    randomness_proof: bytes  # the proposer's 80-byte ECVRF proof of it (RFC 9381); b"" in block 0
     evidence_hash: bytes  # evidence_root() of the double-sign evidence the block records
 
     def encode(self) -> bytes:

@@ -25,6 +25,12 @@ def node() -> None:
 @click.option("--p2p-port", type=int, default=None, help="libp2p TCP port (0: any free port)")
 @click.option("--metrics-port", type=int, default=None, help="Prometheus port (0: any free port)")
 @click.option(
+    "--rpc-gas-cap", type=int, default=None, help="gas cap of eth_call/estimateGas (0: none)"
+)
+@click.option(
+    "--rpc-evm-timeout", type=float, default=None, help="seconds an eth_call may run (default 5)"
+)
+@click.option(
     "--bootstrap",
     multiple=True,
     help="a peer's libp2p multiaddr, /ip4/…/tcp/…/p2p/<peer id> (repeatable; adds to config)",
@@ -38,6 +44,8 @@ def node_run(
     empty_blocks: bool | None,
     p2p_port: int | None,
     metrics_port: int | None,
+    rpc_gas_cap: int | None,
+    rpc_evm_timeout: float | None,
     bootstrap: tuple[str, ...],
 ) -> None:
     """Run one node in the foreground; Ctrl-C stops it cleanly."""
@@ -53,6 +61,8 @@ def node_run(
         empty_blocks=empty_blocks,
         p2p_port=p2p_port,
         metrics_port=metrics_port,
+        rpc_gas_cap=rpc_gas_cap,
+        rpc_evm_timeout_s=rpc_evm_timeout,
     )
     if bootstrap:
         cfg = replace(cfg, bootstrap=(*cfg.bootstrap, *bootstrap))

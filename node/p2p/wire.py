@@ -7,6 +7,7 @@ decode or verify), which the caller turns into `PeerMisbehaved`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from brainchain.encoding import msgpack_canon
@@ -29,8 +30,18 @@ class ProposalMessage:
         return msgpack_canon.pack([self.proposal.encode(), self.block.encode()])
 
 
-def decode_proposal_message(data: bytes) -> ProposalMessage:
-    """Raises: DecodingError: malformed, or the block is not the one the proposal names."""
+def decode_proposal_message(
+    data: bytes, check_proposal: Callable[[Proposal], None] | None = None
+) -> ProposalMessage:
+    """Decode the proposal, `check_proposal` it (its signature), then decode its block.
+
+    The block is decoded last: its transactions cost far more to decode and verify than the
+    proposal's signature, so a peer that is no proposer cannot make us spend that (issue 12).
+
+    Raises:
+        DecodingError: malformed, or the block is not the one the proposal names.
+        BrainchainError: what `check_proposal` raises.
+    """
     fields = msgpack_canon.unpack(data)
     if (
         not isinstance(fields, list)
@@ -38,7 +49,10 @@ def decode_proposal_message(data: bytes) -> ProposalMessage:
         or not all(isinstance(f, bytes) for f in fields)
     ):
         raise DecodingError("proposal message must be [proposal, block]")
-    proposal, block = decode_proposal(fields[0]), decode_block(fields[1])
+    proposal = decode_proposal(fields[0])
+    if check_proposal is not None:
+        check_proposal(proposal)
+    block = decode_block(fields[1])
     if block.hash != proposal.block_hash:
         raise DecodingError("the block does not hash to the proposal's block hash")
     return ProposalMessage(proposal, block)

@@ -18,6 +18,7 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000  # EIP-1474: invalid input, e.g. a transaction the node refuses
 TRANSACTION_REJECTED = -32003  # EIP-1474: transaction rejected by pool policy
+LIMIT_EXCEEDED = -32005  # EIP-1474: request exceeds a defined limit (busy, too large)
 EXECUTION_REVERTED = 3  # geth: a call reverted; `data` carries the revert payload
 
 

@@ -201,7 +201,8 @@ def eth_get_block_transaction_count_by_hash(chain: Chain, params: list[Any]) -> 
 
 def eth_send_raw_transaction(chain: Chain, params: list[Any]) -> str:
     (raw,) = _params(params, 1)
-    return data(chain.submit_transaction(parse_data(raw, "raw transaction")))
+    # Journaled: the server answers once it is on disk (node/store/tx_journal.py).
+    return data(chain.submit_transaction(parse_data(raw, "raw transaction"), journal=True))
 
 
 def eth_get_transaction_by_hash(chain: Chain, params: list[Any]) -> dict[str, Any] | None:

@@ -1,32 +1,35 @@
 """The JSON-RPC 2.0 server over HTTP (aiohttp): single and batch requests.
 
-Bounded on raw bytes before parsing (request body, batch length), answers every malformed
-request with the JSON-RPC error for it, and binds 127.0.0.1 unless told otherwise.
+Bounded on raw bytes before parsing (request body, its nesting: node/rpc/jsonbody.py, batch
+length), answers every malformed request with the JSON-RPC error for it, and binds 127.0.0.1
+unless told otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler as HttpHandler
 
 from brainchain.errors import BrainchainError
 from node.chain import Chain
 from node.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
+    LIMIT_EXCEEDED,
     METHOD_NOT_FOUND,
-    PARSE_ERROR,
     InvalidParams,
     RpcError,
     to_rpc_error,
 )
+from node.rpc.jsonbody import parse_body
 from node.rpc.logs import FilterRegistry
 from node.rpc.methods import FILTER_METHODS, METHODS, FilterHandler, Handler
+from node.rpc.simulations import SIMULATIONS, SimulationPool
 from node.site import serve_app
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH = 1000
 CHAIN_KEY: web.AppKey[Chain] = web.AppKey("chain", Chain)
 METHODS_KEY: web.AppKey[dict[str, Handler]] = web.AppKey("methods", dict)
+SIMULATIONS_KEY: web.AppKey[SimulationPool] = web.AppKey("simulations", SimulationPool)
 
 
 def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -65,6 +69,9 @@ def handle_call(
     if not isinstance(call, dict) or call.get("jsonrpc") != "2.0" or "method" not in call:
         return _error(None, RpcError(INVALID_REQUEST, "invalid request: not a JSON-RPC 2.0 call"))
     request_id = call.get("id")
+    if not _is_id(request_id):
+        error = RpcError(INVALID_REQUEST, "invalid request: id must be a string, number or null")
+        return _error(None, error)
     method, params = call["method"], call.get("params")
     params = [] if params is None else params  # absent or null: no params, as geth reads it
     if not isinstance(method, str):
@@ -90,39 +97,87 @@ def handle_call(
     return None if "id" not in call else answer
 
 
+def _is_id(value: Any) -> bool:
+    """JSON-RPC 2.0 §4: an id is a string, a number or null (and a bool is not a number)."""
+    return value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
+
+
 async def _handle_http(request: web.Request) -> web.Response:
-    chain = request.app[CHAIN_KEY]
-    body = await request.read()
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return web.json_response(_error(None, RpcError(PARSE_ERROR, "parse error: invalid JSON")))
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge as too_large:  # aiohttp's own answer is plain text
+        error = RpcError(LIMIT_EXCEEDED, f"request body over {MAX_BODY_BYTES} bytes")
+        return web.json_response(_error(None, error), status=too_large.status_code)
+    try:
+        payload = parse_body(body)
+    except RpcError as exc:
+        return web.json_response(_error(None, exc))
     if isinstance(payload, list):
         if not payload:
             return web.json_response(_error(None, RpcError(INVALID_REQUEST, "empty batch")))
         if len(payload) > MAX_BATCH:
             error = RpcError(INVALID_REQUEST, f"batch of {len(payload)} exceeds {MAX_BATCH}")
             return web.json_response(_error(None, error))
-        methods = request.app[METHODS_KEY]
-        answers = [a for a in (handle_call(chain, c, methods) for c in payload) if a is not None]
+        answers = [a for a in [await _answer(request.app, c) for c in payload] if a is not None]
         return web.json_response(answers) if answers else web.Response(status=204)
-    answer = handle_call(chain, payload, request.app[METHODS_KEY])
+    answer = await _answer(request.app, payload)
     return web.json_response(answer) if answer is not None else web.Response(status=204)
 
 
-def make_app(chain: Chain) -> web.Application:
+async def _answer(app: web.Application, call: Any) -> dict[str, Any] | None:
+    """handle_call, on a simulation worker for the methods that run the EVM (eth_call, …)."""
+    chain, methods = app[CHAIN_KEY], app[METHODS_KEY]
+    method = call.get("method") if isinstance(call, dict) else None
+    if not (isinstance(method, str) and method in SIMULATIONS):  # a list would fail to hash
+        return handle_call(chain, call, methods)
+    try:
+        return await app[SIMULATIONS_KEY].run(functools.partial(handle_call, chain, call, methods))
+    except RpcError as busy:
+        return _error(call.get("id"), busy) if "id" in call else None
+
+
+@web.middleware
+async def _journaled(request: web.Request, handler: HttpHandler) -> web.StreamResponse:
+    """Answer only once the transactions the request got accepted are fsynced: a client told a
+    hash can count on it surviving a crash (node/store/tx_journal.py)."""
+    journal = request.app[CHAIN_KEY].store.tx_journal
+    accepted = journal.accepted
+    response = await handler(request)
+    if journal.accepted != accepted:  # this request's, or one's that ran while it waited
+        await journal.sync()
+    return response
+
+
+def make_app(chain: Chain, simulations: SimulationPool | None = None) -> web.Application:
     """The aiohttp application serving JSON-RPC at POST /."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_journaled])
     app[CHAIN_KEY] = chain
     app[METHODS_KEY] = bind_methods(FilterRegistry())
+    pool = app[SIMULATIONS_KEY] = simulations or SimulationPool()
+
+    async def close_pool(_: web.Application) -> None:
+        pool.close()
+
+    app.on_cleanup.append(close_pool)
     app.router.add_post("/", _handle_http)
     return app
 
 
 async def serve(
-    chain: Chain, *, host: str, port: int, ready: asyncio.Event, bound: list[int]
+    chain: Chain,
+    *,
+    host: str,
+    port: int,
+    ready: asyncio.Event,
+    bound: list[int],
+    simulations: SimulationPool | None = None,
 ) -> None:
     """Serve until cancelled; append the bound port to `bound`, then set `ready`."""
     await serve_app(
-        make_app(chain), what="JSON-RPC", host=host, port=port, ready=ready, bound=bound
+        make_app(chain, simulations),
+        what="JSON-RPC",
+        host=host,
+        port=port,
+        ready=ready,
+        bound=bound,
     )

@@ -38,7 +38,9 @@ def encode_receipts(receipts: tuple[Receipt, ...]) -> bytes:
 def decode_receipts(data: bytes) -> tuple[Receipt, ...]:
     """Inverse of `encode_receipts` (our own records: trusted, so no field checks)."""
     out = []
-    for tx_type, ok, cumulative, raw_logs, gas_used, price, created in msgpack_canon.unpack(data):
+    # A block's receipts may hold two arrays per log, far more than a peer's record may.
+    records = msgpack_canon.unpack(data, max_arrays=None)
+    for tx_type, ok, cumulative, raw_logs, gas_used, price, created in records:
         logs = tuple(Log(a, tuple(t), d) for a, t, d in raw_logs)
         out.append(
             Receipt(tx_type, ok, cumulative, logs_bloom(logs), logs, gas_used, price, created)

@@ -26,6 +26,7 @@ from node.store.codec import (
     encode_receipts,
 )
 from node.store.inference_journal import InferenceJournal
+from node.store.tx_journal import TxJournal
 from node.store.wal import Wal
 
 T = TypeVar("T")
@@ -56,10 +57,12 @@ class Store:
         self.code = PrefixedReader(self._db, schema.CODE)
         self.wal = Wal(self._db)
         self.inference = InferenceJournal(self._db)
+        self.tx_journal = TxJournal(self._db)
         self._blocks: LRU[Block] = LRU(BLOCK_CACHE_SIZE)
         self._receipts: LRU[tuple[Receipt, ...]] = LRU(RECEIPTS_CACHE_SIZE)
 
     def close(self) -> None:
+        self.tx_journal.close()
         self._db.close()
 
     # --- reads ------------------------------------------------------------------------------

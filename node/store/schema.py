@@ -13,6 +13,7 @@
 | b"P" + height + block hash   | blocks we proposed or precommitted, by the WAL |
 | b"E" + offence key           | height of the block that recorded the evidence |
 | b"I" + request id (32, BE)   | inference journal: output and salt we commit to |
+| b"J" + sender + nonce + hash | transaction journal: raw txs clients sent here  |
 | b"M" + name                  | metadata: head hash, genesis hash              |
 """
 
@@ -32,6 +33,7 @@ WAL = b"W"
 WAL_BLOCK = b"P"
 EVIDENCE = b"E"
 INFERENCE_JOB = b"I"
+TX_JOURNAL = b"J"
 WAL_SEQ_BYTES = 4
 
 HEAD_KEY = META + b"head"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 from eth_account import Account
 
 from node import devnet
-from node.cli.client import RpcClient
+from node.cli.client import ClientError, RpcClient
 from node.config import NodeConfig, generate_keys, write_config, write_keys
 from tests.node.harness import Network, height, wait_for_height, wait_for_receipt
 
@@ -193,3 +194,38 @@ def test_validators_in_a_line_and_a_follower_commit_through_relays(tmp_path: Pat
         assert follower.call("brain_nodeStatus")["validator"] is None
     finally:
         print(net.stop_all())
+
+
+# Creation code that calls the identity precompile forever: every simulation of it runs until
+# the node's time limit (5 s) stops it.
+CALLS_FOREVER = "0x5b600080808060045afa50600056"
+HEAVY_CALLS_S = 12.0
+
+
+def test_heights_advance_while_every_node_serves_heavy_calls(network: Network) -> None:
+    """eth_call runs off the event loop, bounded in gas and time (issue 12)."""
+    clients = network.clients()
+    stop = threading.Event()
+    answers: list[str] = []
+
+    def flood(node: RpcClient) -> None:
+        client = RpcClient(node.url, timeout=60)  # a simulation may wait behind another
+        while not stop.is_set():
+            try:
+                client.call("eth_call", {"data": CALLS_FOREVER, "gas": hex(50_000_000)})
+            except ClientError as exc:
+                answers.append(str(exc))
+
+    before = [height(c) for c in clients]
+    floods = [threading.Thread(target=flood, args=(c,)) for c in clients for _ in range(2)]
+    for thread in floods:
+        thread.start()
+    time.sleep(HEAVY_CALLS_S)
+    during = [height(c) for c in clients]
+    stop.set()
+    for thread in floods:
+        thread.join()
+    assert answers and all(
+        "execution aborted (timeout = 5s)" in a or "too many simulations" in a for a in answers
+    ), answers[:3]
+    assert all(d >= b + 3 for b, d in zip(before, during, strict=True)), (before, during)

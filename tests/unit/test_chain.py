@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from brainchain.crypto import ecvrf
 from brainchain.crypto.secp256k1 import private_key_to_address
 from brainchain.errors import (
     InsufficientFunds,
+    InvalidBlock,
     MalformedTransaction,
     NonceTooLow,
     OversizeTransaction,
@@ -20,7 +22,7 @@ from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
 from genesis.format import Genesis, GenesisValidator
 from node.chain import CallRequest, Chain, ChainError
 from node.rpc.fees import fee_history, suggested_priority_fee
-from tests.unit.blocks import commit_next_block
+from tests.unit.blocks import VRF_KEY, commit_next_block
 
 GWEI = 10**9
 KEY = bytes([7]) * 32
@@ -32,7 +34,7 @@ GENESIS = Genesis(
     timestamp=1_700_000_000,
     gas_limit=30_000_000,
     base_fee=GWEI,
-    validators=(GenesisValidator("v0", PROPOSER, bytes(32), bytes(32), 1),),
+    validators=(GenesisValidator("v0", PROPOSER, bytes(32), ecvrf.public_key(VRF_KEY), 1),),
     alloc=((SENDER, 10**21),),
 )
 
@@ -137,3 +139,24 @@ async def test_fee_history_and_subscribers(chain: Chain) -> None:
     )
 
 
+@pytest.mark.asyncio
+async def test_a_block_is_checked_against_its_proposers_registered_vrf_key(chain: Chain) -> None:
+    """The validator's own proof passes; another key's proof, or a proposer outside the
+    validator set, makes the block invalid and leaves the head where it was."""
+    chain.submit_transaction(raw_transfer(0))
+    head = chain.head
+    honest = chain.build_candidate(
+        chain.select_candidates(), vrf_key=VRF_KEY, timestamp=1_700_000_001, last_commit=b""
+    ).block
+    assert chain.check_candidate(honest).block.hash == honest.hash
+    forged = chain.build_candidate(
+        chain.select_candidates(), vrf_key=bytes(32), timestamp=1_700_000_001, last_commit=b""
+    ).block
+    with pytest.raises(InvalidBlock, match="randomness_proof"):
+        chain.check_candidate(forged)
+    stranger = replace(honest, header=replace(honest.header, proposer=TO))
+    with pytest.raises(InvalidBlock, match=f"proposer: {TO.hex()} is not a validator"):
+        chain.check_candidate(stranger)
+    assert chain.head == head and len(chain.mempool) == 1
+    await chain.commit_block(chain.check_candidate(honest), b"")
+    assert chain.head.hash == honest.hash

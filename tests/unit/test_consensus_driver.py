@@ -11,7 +11,7 @@ import pytest
 from brainchain.types.block import Block
 from node.chain import Chain
 from node.consensus_driver import ConsensusDriver
-from tests.unit.test_consensus_store import GENESIS
+from tests.unit.test_consensus_store import GENESIS, VRF_KEYS
 from tests.unit.test_evidence import Outbox
 from vm.transition import BuiltBlock
 
@@ -24,9 +24,16 @@ async def test_copies_of_a_proposed_block_are_executed_once(
     chain = Chain.open(tmp_path / "data", GENESIS, proposer=bytes([0x10]) * 20)
     try:
         driver = ConsensusDriver(
-            chain, Outbox(), consensus_key=None, interval_s=0, empty_blocks=True
+            chain,
+            Outbox(),
+            consensus_key=None,
+            vrf_key=VRF_KEYS[0],
+            interval_s=0,
+            empty_blocks=True,
         )
-        block = chain.build_candidate([], timestamp=int(time.time()), last_commit=b"").block
+        block = chain.build_candidate(
+            [], vrf_key=VRF_KEYS[0], timestamp=int(time.time()), last_commit=b""
+        ).block
         executed: list[bytes] = []
         check = chain.check_candidate
 

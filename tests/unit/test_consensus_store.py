@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from brainchain.crypto import ecvrf
 from brainchain.crypto.ed25519 import ConsensusKey
 from brainchain.encoding import msgpack_canon
-from brainchain.errors import DecodingError, InvalidCommit
+from brainchain.errors import DecodingError, InvalidCommit, InvalidConsensusSignature
 from brainchain.types.commit import make_commit
 from brainchain.types.vote import Proposal, Vote, VoteKind, sign_proposal, sign_vote
 from genesis.devnet import make_devnet_genesis
@@ -29,9 +30,12 @@ from node.p2p.wire import (
 from node.store.leveldb import Store
 
 KEYS = [ConsensusKey(bytes([i + 1]) * 32) for i in range(4)]
+VRF_KEYS = [bytes([0x31 + i]) * 32 for i in range(4)]
 GENESIS = make_devnet_genesis(
     [
-        GenesisValidator(f"v{i}", bytes([0x10 + i]) * 20, k.public_key, bytes(32), 100)
+        GenesisValidator(
+            f"v{i}", bytes([0x10 + i]) * 20, k.public_key, ecvrf.public_key(VRF_KEYS[i]), 100
+        )
         for i, k in enumerate(KEYS)
     ],
     timestamp=1_700_000_000,
@@ -46,7 +50,9 @@ def precommit(height: int, block_hash: bytes, validator: int) -> Vote:
 
 async def commit_certified(chain: Chain, signers: int = 3) -> bytes:
     """Build and commit the next block with a real certificate from `signers` validators."""
-    built = chain.build_candidate([], timestamp=int(time.time()), last_commit=b"")
+    built = chain.build_candidate(
+        [], vrf_key=VRF_KEYS[0], timestamp=int(time.time()), last_commit=b""
+    )
     block = built.block
     votes = [precommit(block.height, block.hash, v) for v in range(signers)]
     commit = make_commit(block.height, 0, block.hash, votes).encode()
@@ -130,7 +136,9 @@ def test_sync_requests_are_validated(data: bytes) -> None:
 async def test_a_proposal_message_must_carry_the_block_it_names(tmp_path: Path) -> None:
     chain = Chain.open(tmp_path / "data", GENESIS, proposer=bytes([0x10]) * 20)
     try:
-        block = chain.build_candidate([], timestamp=int(time.time()), last_commit=b"").block
+        block = chain.build_candidate(
+            [], vrf_key=VRF_KEYS[0], timestamp=int(time.time()), last_commit=b""
+        ).block
         proposal = sign_proposal(Proposal(1, 0, block.hash, -1, 0), 1337, KEYS[0])
         message = ProposalMessage(proposal, block)
         assert decode_proposal_message(message.encode()) == message
@@ -142,3 +150,21 @@ async def test_a_proposal_message_must_carry_the_block_it_names(tmp_path: Path) 
                 decode_proposal_message(garbage)
     finally:
         chain.close()
+
+
+def test_a_proposals_signature_is_checked_before_its_block_is_decoded() -> None:
+    """A peer that is no proposer cannot make a node decode (and verify) a block's worth of
+    transactions: the check raises first, on a block that would not even decode."""
+    proposal = sign_proposal(Proposal(1, 0, b"\x01" * 32, -1, 0), 1337, KEYS[0])
+    data = msgpack_canon.pack([proposal.encode(), b"\xc1 not a block"])
+    checked: list[Proposal] = []
+
+    def refuse(seen: Proposal) -> None:
+        checked.append(seen)
+        raise InvalidConsensusSignature("not the proposer's signature")
+
+    with pytest.raises(InvalidConsensusSignature):
+        decode_proposal_message(data, refuse)
+    assert checked == [proposal]
+    with pytest.raises(DecodingError):
+        decode_proposal_message(data, checked.append)

@@ -15,7 +15,7 @@ from brainchain.types.vote import Proposal, Vote, VoteKind, sign_proposal, sign_
 from node.chain import Chain
 from node.evidence import EvidencePool
 from node.p2p.gossip import Gossip
-from tests.unit.test_consensus_store import GENESIS, KEYS, VALIDATORS
+from tests.unit.test_consensus_store import GENESIS, KEYS, VALIDATORS, VRF_KEYS
 
 A, B = b"\xaa" * 32, b"\xbb" * 32
 
@@ -95,16 +95,24 @@ async def test_a_block_records_an_offence_once(tmp_path: Path) -> None:
         pool = EvidencePool(chain, VALIDATORS)
         offence = DoubleSign.of(vote(1, A), vote(1, B))
         now = int(time.time())
-        early = chain.build_candidate([], timestamp=now, last_commit=b"", evidence=(offence.encode(),))
+        early = chain.build_candidate(
+            [], vrf_key=VRF_KEYS[0], timestamp=now, last_commit=b"", evidence=(offence.encode(),)
+        )
         with pytest.raises(InvalidBlock, match="own height"):
             pool.check(early.block)  # an offence at height 1 cannot be in block 1
-        await chain.commit_block(chain.build_candidate([], timestamp=now, last_commit=b""), b"")
-        built = chain.build_candidate([], timestamp=now, last_commit=b"", evidence=(offence.encode(),))
+        await chain.commit_block(
+            chain.build_candidate([], vrf_key=VRF_KEYS[0], timestamp=now, last_commit=b""), b""
+        )
+        built = chain.build_candidate(
+            [], vrf_key=VRF_KEYS[0], timestamp=now, last_commit=b"", evidence=(offence.encode(),)
+        )
         pool.check(built.block)
         chain.check_candidate(built.block)  # evidence_hash matches what is carried
         await chain.commit_block(built, b"")
         assert chain.store.evidence_height(offence.key) == 2
-        again = chain.build_candidate([], timestamp=now, last_commit=b"", evidence=(offence.encode(),))
+        again = chain.build_candidate(
+            [], vrf_key=VRF_KEYS[0], timestamp=now, last_commit=b"", evidence=(offence.encode(),)
+        )
         with pytest.raises(InvalidBlock, match="already recorded"):
             pool.check(again.block)
         with pytest.raises(InvalidBlock, match="evidence_hash"):

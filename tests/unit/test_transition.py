@@ -6,10 +6,12 @@ from dataclasses import replace
 
 import pytest
 
+from brainchain.crypto import ecvrf
 from brainchain.crypto.secp256k1 import private_key_to_address
-from brainchain.errors import InvalidBlock
-from brainchain.state.state import State, get_account
-from brainchain.types.block import Block, decode_block
+from brainchain.errors import InvalidBlock, InvalidVrfProof
+from brainchain.randomness import prove_randomness, randomness_from_proof, verify_randomness
+from brainchain.state.state import State, get_account, get_storage
+from brainchain.types.block import Block, Header, decode_block
 from brainchain.types.transaction import (
     TX_ACCESS_LIST,
     TX_FEE_MARKET,
@@ -20,18 +22,23 @@ from brainchain.types.transaction import (
 from genesis.block import build_genesis_block
 from genesis.format import Genesis, GenesisValidator, validator_set_hash
 from vm.fees import calculate_base_fee
-from vm.transition import apply_block, build_block
+from vm.instructions.system import compute_contract_address
+from vm.opcodes import Ops
+from vm.transition import BuiltBlock, apply_block, build_block
 
 CHAIN_ID = 1337
 GWEI = 10**9
 KEYS = [bytes([i + 1]) * 32 for i in range(3)]
 ADDRS = [private_key_to_address(k) for k in KEYS]
 PROPOSER = bytes.fromhex("11" * 20)
+VRF_KEY = bytes([0x5A]) * 32  # the proposer's
+VRF_PUBKEY = ecvrf.public_key(VRF_KEY)
+OTHER_VRF_KEY = bytes([0x5B]) * 32  # another validator's
 RECIPIENT = bytes.fromhex("22" * 20)
 
 
 def make_genesis() -> Genesis:
-    validator = GenesisValidator("v0", PROPOSER, bytes(32), bytes(32), 1)
+    validator = GenesisValidator("v0", PROPOSER, bytes(32), VRF_PUBKEY, 1)
     return Genesis(
         chain_id=CHAIN_ID,
         timestamp=1_700_000_000,
@@ -72,7 +79,9 @@ def transfer(
     )
 
 
-def build(db: dict[bytes, bytes], parent: Block, txs: list[Transaction]):
+def build(
+    db: dict[bytes, bytes], parent: Block, txs: list[Transaction], vrf_key: bytes = VRF_KEY
+) -> BuiltBlock:
     state = State(db, parent.header.state_root)
     built = build_block(
         state,
@@ -81,6 +90,7 @@ def build(db: dict[bytes, bytes], parent: Block, txs: list[Transaction]):
         proposer=PROPOSER,
         timestamp=parent.header.timestamp + 1,
         validators_hash=validator_set_hash(make_genesis().validators),
+        randomness_proof=prove_randomness(vrf_key, parent.header),
     )
     db.update(built.nodes)
     return built
@@ -143,14 +153,100 @@ def test_block_building_is_deterministic_and_round_trips() -> None:
 def test_apply_block_accepts_an_honest_block_and_names_a_bad_root() -> None:
     db, block0 = genesis_state()
     built = build(db, block0, [transfer(0, 0, 7), transfer(1, 0, 8)])
-    replayed = apply_block(State(db, block0.header.state_root), block0.header, built.block)
+    replayed = replay(db, block0.header, built.block)
     assert replayed.block.hash == built.block.hash
     forged = Block(replace(built.block.header, state_root=bytes(32)), built.block.transactions)
     with pytest.raises(InvalidBlock, match="state_root"):
-        apply_block(State(db, block0.header.state_root), block0.header, forged)
+        replay(db, block0.header, forged)
     bad_tx = Block(built.block.header, (transfer(2, 5, 1),))
     with pytest.raises(InvalidBlock, match="invalid"):
-        apply_block(State(db, block0.header.state_root), block0.header, bad_tx)
+        replay(db, block0.header, bad_tx)
+
+
+def replay(db: dict[bytes, bytes], parent: Header, block: Block) -> BuiltBlock:
+    """apply_block as every validator runs it, with the genesis proposer's registered VRF key."""
+    return apply_block(State(db, parent.state_root), parent, block, proposer_vrf_key=VRF_PUBKEY)
+
+
+def test_block_randomness_is_the_proposers_vrf_output_over_the_parents() -> None:
+    db, block0 = genesis_state()
+    one = build(db, block0, [transfer(0, 0, 1)]).block.header
+    assert len(one.randomness_proof) == ecvrf.PROOF_BYTES
+    assert one.randomness == verify_randomness(VRF_PUBKEY, block0.header, one.randomness_proof)
+    # One output per key and parent: the transactions (the proposer's free choice) change nothing.
+    again = build(genesis_state()[0], block0, [transfer(1, 0, 2)]).block.header
+    assert (again.randomness, again.randomness_proof) == (one.randomness, one.randomness_proof)
+    other = build(genesis_state()[0], block0, [], vrf_key=OTHER_VRF_KEY).block.header
+    assert other.randomness != one.randomness
+    two = build(db, build(db, block0, []).block, []).block.header
+    assert two.randomness not in (one.randomness, block0.header.randomness)
+    # The header hash commits to the proof.
+    assert replace(one, randomness_proof=other.randomness_proof).hash != one.hash
+
+
+def test_a_randomness_proof_holds_for_one_chain_height_and_parent_only() -> None:
+    parent = genesis_state()[1].header
+    proof = prove_randomness(VRF_KEY, parent)
+    assert prove_randomness(VRF_KEY, parent) == proof
+    output = randomness_from_proof(proof)
+    others = [
+        replace(parent, chain_id=CHAIN_ID + 1),
+        replace(parent, height=parent.height + 1),
+        replace(parent, randomness=bytes(32)),
+    ]
+    for other in others:
+        assert randomness_from_proof(prove_randomness(VRF_KEY, other)) != output
+        with pytest.raises(InvalidVrfProof):
+            verify_randomness(VRF_PUBKEY, other, proof)
+    # A committee proof over a 32-byte seed (DESIGN.md §5) never passes as a block's proof.
+    with pytest.raises(InvalidVrfProof):
+        verify_randomness(VRF_PUBKEY, parent, ecvrf.prove(VRF_KEY, parent.randomness))
+
+
+def test_apply_block_rejects_randomness_the_proposer_did_not_prove() -> None:
+    db, block0 = genesis_state()
+    block1 = build(db, block0, []).block
+    block2 = build(db, block1, []).block
+    by_other = build(genesis_state()[0], block0, [], vrf_key=OTHER_VRF_KEY).block
+    header = block1.header
+    cases = [
+        (replace(header, randomness=bytes(32)), "randomness: expected"),
+        # another validator's proof and output, in a block that names our proposer
+        (by_other.header, "randomness_proof: invalid VRF proof"),
+        # a proof over another parent: block 2's, moved to block 1
+        (replace(header, randomness_proof=block2.header.randomness_proof), "randomness_proof"),
+        (replace(header, randomness_proof=bytes(ecvrf.PROOF_BYTES)), "randomness_proof"),
+        (replace(header, randomness_proof=b""), "randomness_proof"),
+    ]
+    for bad, reason in cases:
+        with pytest.raises(InvalidBlock, match=reason):
+            replay(db, block0.header, Block(bad, ()))
+    assert replay(db, block0.header, block1).block.hash == block1.hash
+
+
+def test_a_contract_reading_prevrandao_sees_the_vrf_output() -> None:
+    db, block0 = genesis_state()
+    # Init code that stores PREVRANDAO in slot 0 and deploys nothing.
+    init_code = bytes([Ops.PREVRANDAO, Ops.PUSH0, Ops.SSTORE, Ops.STOP])
+    create = sign_transaction(
+        private_key=KEYS[0],
+        tx_type=TX_FEE_MARKET,
+        chain_id=CHAIN_ID,
+        nonce=0,
+        gas=100_000,
+        to=None,
+        value=0,
+        data=init_code,
+        max_fee_per_gas=3 * GWEI,
+        max_priority_fee_per_gas=GWEI,
+    )
+    built = build(db, block0, [create])
+    assert built.receipts[0].succeeded
+    header = built.block.header
+    contract = compute_contract_address(ADDRS[0], 0)
+    stored = get_storage(State(db, header.state_root), contract, 0)
+    assert stored == int.from_bytes(header.randomness, "big") != 0
+    assert replay(db, block0.header, built.block).block.hash == built.block.hash
 
 
 @pytest.mark.parametrize(

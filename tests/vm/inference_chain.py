@@ -14,6 +14,7 @@ from brainchain.crypto.keccak import keccak256
 from brainchain.crypto.secp256k1 import private_key_to_address
 from brainchain.errors import ExecutionReverted
 from brainchain.inference import commitment, request_seed
+from brainchain.randomness import prove_randomness, randomness_from_proof
 from brainchain.sortition import selected_units
 from brainchain.state.state import (
     State,
@@ -139,6 +140,10 @@ class InferenceChain:
             max_priority_fee_per_gas=1,
         )
 
+    def next_proof(self) -> bytes:
+        """The proposer's (member 0's) randomness proof for the next block."""
+        return prove_randomness(self.members[0].vrf_key, self.head)
+
     def mine(self, *txs: Any) -> list[Receipt]:
         """Build the next block from `txs` (all must be includable); return their receipts."""
         built = build_block(
@@ -148,6 +153,7 @@ class InferenceChain:
             proposer=self.members[0].address,
             timestamp=self.head.timestamp + 1,
             validators_hash=validator_set_hash(self.genesis.validators),
+            randomness_proof=self.next_proof(),
             block_hashes=self.hashes[-256:],
             model_runner=self.model_runner,
         )
@@ -170,6 +176,7 @@ class InferenceChain:
             self.head,
             proposer=self.members[0].address,
             timestamp=self.head.timestamp + 1,
+            randomness=randomness_from_proof(self.next_proof()),
             model_runner=self.model_runner,
         )
         tx = self.tx(key, data, value=value, to=to, gas=gas)

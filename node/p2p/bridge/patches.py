@@ -33,6 +33,7 @@ whatever their size, so gossip goes in batches, node.p2p.gossip):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -168,3 +169,15 @@ class NodePubsub(Pubsub):
         if stream is not None and stream.muxed_conn.is_closed:
             self._handle_dead_peer(peer_id)
         await super()._handle_new_peer(peer_id)
+
+    async def _teardown_if_connected(self, peer_id: ID) -> None:
+        # spec: py-libp2p 0.8.1 Pubsub._teardown_if_connected, run when a peer is blacklisted
+        # (banned). It deleted the peer's stream entry after awaiting the stream's reset, by
+        # which time the ban's disconnect could have removed it: the KeyError stopped pubsub and
+        # with it the node, so any peer could end a node by getting itself banned (issue 12).
+        stream = self.peers.get(peer_id)
+        if stream is not None:
+            with contextlib.suppress(Exception):  # as py-libp2p: a reset stream may be gone
+                await stream.reset()
+            self.peers.pop(peer_id, None)
+        self._forget_all_subscriptions(peer_id)
