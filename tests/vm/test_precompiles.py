@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from brainchain.crypto.secp256k1 import private_key_to_address, sign
@@ -71,6 +73,23 @@ def test_modexp_eip198_examples() -> None:
     assert gas == 1360  # EIP-2565: 16 words² × 255 iterations / 3
     zero_mod = (1).to_bytes(32, "big") * 2 + (0).to_bytes(32, "big") + b"\x03\x05"
     assert modexp(zero_mod, 10**6) == (200, b"")
+
+
+def test_modexp_matches_python_pow() -> None:
+    rng = random.Random(198)
+    cases = [(0, 0, 5), (7, 0, 1), (2, 3, 1), (5, 3, 8), (2**300 + 1, 65537, 2**256 - 1)]
+    cases += [
+        (rng.getrandbits(512), rng.getrandbits(300), rng.getrandbits(256) | 1) for _ in range(4)
+    ]
+    cases += [
+        (rng.getrandbits(64), rng.getrandbits(2048), rng.getrandbits(64) << 1) for _ in range(4)
+    ]
+    for base, exponent, modulus in cases:
+        lengths = [max(1, (v.bit_length() + 7) // 8) for v in (base, exponent, modulus)]
+        data = b"".join(n.to_bytes(32, "big") for n in lengths) + b"".join(
+            v.to_bytes(n, "big") for v, n in zip((base, exponent, modulus), lengths, strict=True)
+        )
+        assert modexp(data, 10**9)[1] == pow(base, exponent, modulus).to_bytes(lengths[2], "big")
 
 
 def test_ecrecover_valid_high_s_and_garbage() -> None:
