@@ -30,6 +30,10 @@ class TransactionEnvironment:
     original_storage: dict[tuple[bytes, int], int] = field(default_factory=dict)
     # EIP-6780: accounts created in this transaction may still self-destruct fully.
     created_accounts: set[bytes] = field(default_factory=set)
+    # EIP-2929 warm sets are shared by every frame of the transaction; what each warms is
+    # journaled here, and a failing frame's share is taken back (vm/access.py cool_down).
+    warmed_addresses: list[bytes] = field(default_factory=list)
+    warmed_slots: list[tuple[bytes, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -89,3 +93,5 @@ class Evm:
     # finished child to `resume`, which takes back its gas and pushes the result).
     child: Message | None = None
     resume: Callable[[Evm, Evm], None] | None = None
+    # Lengths of the transaction's warm journals when this frame started (vm/access.py).
+    warm_marks: tuple[int, int] = (0, 0)

@@ -140,6 +140,7 @@ def _start(message: Message, env: Environment) -> Evm:
     if message.should_transfer_value and message.value:
         move_ether(state, message.caller, target, message.value)
     code = message.code
+    tx = env.tx
     return Evm(
         pc=0,
         stack=[],
@@ -160,6 +161,7 @@ def _start(message: Message, env: Environment) -> Evm:
         error=None,
         accessed_addresses=message.accessed_addresses,
         accessed_storage_keys=message.accessed_storage_keys,
+        warm_marks=(len(tx.warmed_addresses), len(tx.warmed_slots)),
     )
 
 

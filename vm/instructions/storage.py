@@ -11,6 +11,7 @@ from brainchain.state.state import (
     set_storage,
     set_transient_storage,
 )
+from vm.access import warm_slot
 from vm.exceptions import OutOfGasError, WriteInStaticContext
 from vm.frame import Evm
 from vm.gas import (
@@ -33,13 +34,9 @@ def metered_load(evm: Evm, key: int) -> int:
     Raises:
         OutOfGasError: not enough gas for the access.
     """
-    slot = (evm.message.current_target, key)
-    if slot in evm.accessed_storage_keys:
-        charge_gas(evm, GAS_WARM_ACCESS)
-    else:
-        evm.accessed_storage_keys.add(slot)
-        charge_gas(evm, GAS_COLD_SLOAD)
-    return get_storage(evm.env.state, evm.message.current_target, key)
+    target = evm.message.current_target
+    charge_gas(evm, GAS_COLD_SLOAD if warm_slot(evm, (target, key)) else GAS_WARM_ACCESS)
+    return get_storage(evm.env.state, target, key)
 
 
 def metered_store(evm: Evm, key: int, new_value: int) -> None:
@@ -59,10 +56,7 @@ def metered_store(evm: Evm, key: int, new_value: int) -> None:
     # A slot not yet written in this transaction still holds its original value.
     original_value = evm.env.tx.original_storage.get(slot, current_value)
 
-    gas_cost = 0
-    if slot not in evm.accessed_storage_keys:
-        evm.accessed_storage_keys.add(slot)
-        gas_cost += GAS_COLD_SLOAD
+    gas_cost = GAS_COLD_SLOAD if warm_slot(evm, slot) else 0
     if original_value == current_value and current_value != new_value:
         gas_cost += GAS_STORAGE_SET if original_value == 0 else GAS_STORAGE_UPDATE - GAS_COLD_SLOAD
     else:

@@ -21,7 +21,7 @@ from brainchain.state.state import (
     set_account_balance,
 )
 from brainchain.types.transaction import MAX_INIT_CODE_SIZE, MAX_NONCE
-from vm.access import access_cost, to_address
+from vm.access import access_cost, cool_down, to_address
 from vm.exceptions import OutOfGasError, Revert, WriteInStaticContext
 from vm.frame import Evm, Message
 from vm.gas import (
@@ -76,12 +76,11 @@ def incorporate_child_on_success(evm: Evm, child: Evm) -> None:
     evm.touched_accounts.update(child.touched_accounts)
     if _exists_and_is_empty(evm, child.message.current_target):
         evm.touched_accounts.add(child.message.current_target)
-    evm.accessed_addresses.update(child.accessed_addresses)
-    evm.accessed_storage_keys.update(child.accessed_storage_keys)
 
 
 def incorporate_child_on_error(evm: Evm, child: Evm) -> None:
     """Take back a failed child's unused gas, and nothing else it did."""
+    cool_down(evm, child)
     # Mainnet block 2675119 cleared the empty RIPEMD160 precompile account although the call
     # to it failed; every client keeps that quirk (spec: incorporate_child_on_error).
     if RIPEMD160_ADDRESS in child.touched_accounts:
@@ -104,7 +103,7 @@ def generic_create(
     call_data = memory_read_bytes(evm.memory, start, size)
     if len(call_data) > MAX_INIT_CODE_SIZE:
         raise OutOfGasError("init code larger than EIP-3860 allows")
-    evm.accessed_addresses.add(contract_address)
+    access_cost(evm, contract_address)  # warm it (its price is in GAS_CREATE)
     create_message_gas = max_message_call_gas(evm.gas_left)
     evm.gas_left -= create_message_gas
     if evm.message.is_static:
@@ -141,8 +140,8 @@ def generic_create(
         depth=evm.message.depth + 1,
         should_transfer_value=True,
         is_static=False,
-        accessed_addresses=evm.accessed_addresses.copy(),
-        accessed_storage_keys=evm.accessed_storage_keys.copy(),
+        accessed_addresses=evm.accessed_addresses,
+        accessed_storage_keys=evm.accessed_storage_keys,
         parent_evm=evm,
     )
     pause_for(evm, child_message, functools.partial(_created, contract_address))
@@ -273,8 +272,8 @@ def generic_call(
         depth=evm.message.depth + 1,
         should_transfer_value=should_transfer_value,
         is_static=is_staticcall or evm.message.is_static,
-        accessed_addresses=evm.accessed_addresses.copy(),
-        accessed_storage_keys=evm.accessed_storage_keys.copy(),
+        accessed_addresses=evm.accessed_addresses,
+        accessed_storage_keys=evm.accessed_storage_keys,
         parent_evm=evm,
     )
     pause_for(evm, child_message, functools.partial(_called, memory_out))
@@ -421,8 +420,7 @@ def selfdestruct(evm: Evm) -> None:
 
     # GAS
     gas_cost = GAS_SELF_DESTRUCT
-    if beneficiary not in evm.accessed_addresses:
-        evm.accessed_addresses.add(beneficiary)
+    if access_cost(evm, beneficiary) == GAS_COLD_ACCOUNT_ACCESS:
         gas_cost += GAS_COLD_ACCOUNT_ACCESS
     state = evm.env.state
     originator = evm.message.current_target
