@@ -503,8 +503,8 @@ def state_entries() -> list[Entry]:
 def system_entries(touched: int) -> list[Entry]:
     """Calls, creations and the halting opcodes (each halts a frame, so each runs in a callee).
 
-    `touched`: cold slots read before a loop of calls, growing the access set that every call
-    copies (EIP-2929); a block is worst with about half its gas spent on each.
+    `touched`: cold slots read before a loop of calls, growing the access set (EIP-2929) that
+    every call once copied; a block is worst with about half its gas spent on each.
     """
     e: list[Entry] = []
     default = ("as a node",)
@@ -529,33 +529,17 @@ def system_entries(touched: int) -> list[Entry]:
             )
         )
     stop = push(CALLEE, 20)
-    e.append(
-        Entry(
-            "CALLCODE, warm, to STOP",
-            (Ops.CALLCODE,),
-            call_body(Ops.CALLCODE, stop, value=0),
-            callees=codes,
-            modes=default,
+    for op in (Ops.CALLCODE, Ops.DELEGATECALL, Ops.STATICCALL):
+        value = 0 if op == Ops.CALLCODE else None  # CALLCODE's stack has a value
+        e.append(
+            Entry(
+                f"{op.name}, warm, to STOP",
+                (op,),
+                call_body(op, stop, value=value),
+                callees=codes,
+                modes=default,
+            )
         )
-    )
-    e.append(
-        Entry(
-            "DELEGATECALL, warm, to STOP",
-            (Ops.DELEGATECALL,),
-            call_body(Ops.DELEGATECALL, stop),
-            callees=codes,
-            modes=default,
-        )
-    )
-    e.append(
-        Entry(
-            "STATICCALL, warm, to STOP",
-            (Ops.STATICCALL,),
-            call_body(Ops.STATICCALL, stop),
-            callees=codes,
-            modes=default,
-        )
-    )
     e.append(
         Entry(
             "CALL, cold account with code",

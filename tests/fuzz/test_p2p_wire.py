@@ -7,8 +7,7 @@ receive loop or the request handler.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -35,7 +34,6 @@ from tests.fuzz.specimens import (
     SYNC_REQUESTS,
     SYNC_RESPONSES,
 )
-from tests.unit.rpc_harness import GENESIS, PROPOSER
 
 # Each payload decoder (and how what it accepts encodes back), its specimens, its field count.
 PAYLOADS: dict[str, tuple[Callable[[bytes], bytes], list[bytes], int]] = {
@@ -92,15 +90,6 @@ def test_a_direct_stream_yields_frames_within_limits_or_raises_frame_error(
             offset += cut
     except FrameError:
         pass
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    chain = Chain.open(Path(tmp_path_factory.mktemp("sync")) / "data", GENESIS, proposer=PROPOSER)
-    try:
-        yield chain
-    finally:
-        chain.close()
 
 
 @FUZZ

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +22,6 @@ from node.rpc.logs import FilterRegistry
 from node.rpc.server import bind_methods, handle_call
 from tests.fuzz.hostile import depth
 from tests.fuzz.profile import FUZZ
-from tests.unit.rpc_harness import GENESIS, PROPOSER
 
 json_scalars = st.one_of(
     st.none(),
@@ -130,15 +127,6 @@ params = st.lists(
     max_size=5,
 )
 METHODS = bind_methods(FilterRegistry())
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    chain = Chain.open(Path(tmp_path_factory.mktemp("rpc")) / "data", GENESIS, proposer=PROPOSER)
-    try:
-        yield chain
-    finally:
-        chain.close()
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))

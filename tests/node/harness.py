@@ -13,6 +13,8 @@ from typing import Any
 from node.cli.client import RpcClient
 from node.config import read_runtime
 
+GWEI = 10**9
+RECIPIENT = "0x000000000000000000000000000000000000dEaD"
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 REPO = Path(__file__).resolve().parents[2]
@@ -152,3 +154,18 @@ def wait_for_height(clients: list[RpcClient], target: int, timeout_s: float = 60
             return
         time.sleep(0.1)
     raise TimeoutError(f"not all nodes reached height {target}: {[height(c) for c in clients]}")
+
+
+def signed_transfer(account: Any, nonce: int, value: int = 1) -> str:
+    """A devnet transfer to RECIPIENT signed by an eth-account `account`, as 0x-hex."""
+    tx = {
+        "type": 2,
+        "nonce": nonce,
+        "maxFeePerGas": 10 * GWEI,
+        "maxPriorityFeePerGas": GWEI,
+        "gas": 21_000,
+        "to": RECIPIENT,
+        "value": value,
+        "chainId": 1337,
+    }
+    return "0x" + bytes(account.sign_transaction(tx).raw_transaction).hex()

@@ -20,12 +20,10 @@ from eth_account import Account
 
 from genesis.devnet import DEV_ACCOUNTS
 from node.cli.client import ClientError, RpcClient
-from tests.node.harness import Network, wait_for_height, wait_for_receipt
+from tests.node.harness import Network, signed_transfer, wait_for_height, wait_for_receipt
 from tests.node.test_consensus_network import VALIDATORS, create_devnet
 
-GWEI = 10**9
 SENDERS = [Account.from_key(a.private_key) for a in DEV_ACCOUNTS[:4]]
-RECIPIENT = "0x000000000000000000000000000000000000dEaD"
 SEND_INTERVAL_S = 0.02  # each sender's pace: a steady load of up to 4 / 0.02 = 200 tx/s
 LOAD_TIMEOUT_S = 60.0
 COMMIT_TIMEOUT_S = 90.0
@@ -49,19 +47,9 @@ class Load:
     def _send(self, url: str, account: Any, nonce: int) -> None:
         client = RpcClient(url, timeout=10)
         while True:
-            tx = {
-                "type": 2,
-                "nonce": nonce,
-                "maxFeePerGas": 10 * GWEI,
-                "maxPriorityFeePerGas": GWEI,
-                "gas": 21_000,
-                "to": RECIPIENT,
-                "value": 1,
-                "chainId": 1337,
-            }
-            raw = bytes(account.sign_transaction(tx).raw_transaction)
+            raw = signed_transfer(account, nonce)
             try:
-                tx_hash = client.call("eth_sendRawTransaction", "0x" + raw.hex())
+                tx_hash = client.call("eth_sendRawTransaction", raw)
             except ClientError as exc:  # killed: this one's hash never came back
                 with self._lock:
                     self.stopped.append(str(exc))

@@ -12,11 +12,9 @@ from eth_account import Account
 
 from genesis.devnet import DEV_ACCOUNTS
 from node.cli.client import ClientError, RpcClient
-from tests.node.harness import NodeProcess, wait_for_receipt
+from tests.node.harness import NodeProcess, signed_transfer, wait_for_receipt
 
-GWEI = 10**9
 SENDERS = [Account.from_key(a.private_key) for a in DEV_ACCOUNTS[:4]]
-RECIPIENT = "0x000000000000000000000000000000000000dEaD"
 
 
 def _sender_loop(
@@ -30,22 +28,9 @@ def _sender_loop(
     client = RpcClient(url, timeout=5)
     nonce = 0
     while not stop.is_set():
-        raw = bytes(
-            account.sign_transaction(
-                {
-                    "type": 2,
-                    "nonce": nonce,
-                    "maxFeePerGas": 10 * GWEI,
-                    "maxPriorityFeePerGas": GWEI,
-                    "gas": 21_000,
-                    "to": RECIPIENT,
-                    "value": nonce + 1,
-                    "chainId": 1337,
-                }
-            ).raw_transaction
-        )
+        raw = signed_transfer(account, nonce, nonce + 1)
         try:
-            tx_hash = client.call("eth_sendRawTransaction", "0x" + raw.hex())
+            tx_hash = client.call("eth_sendRawTransaction", raw)
             receipt = wait_for_receipt(client, tx_hash, timeout_s=10)
         except (ClientError, TimeoutError):
             return  # the node is gone
@@ -97,25 +82,9 @@ def test_kill_9_mid_load_loses_nothing_acknowledged(node_home, seed: int) -> Non
             mine = [r for r in acked.values() if r["from"] == account.address]
             committed = int(client.call("eth_getTransactionCount", account.address, "latest"), 16)
             assert committed >= len(mine)
-        raw = bytes(
-            SENDERS[0]
-            .sign_transaction(
-                {
-                    "type": 2,
-                    "maxFeePerGas": 10 * GWEI,
-                    "maxPriorityFeePerGas": GWEI,
-                    "gas": 21_000,
-                    "to": RECIPIENT,
-                    "value": 1,
-                    "chainId": 1337,
-                    "nonce": int(
-                        client.call("eth_getTransactionCount", SENDERS[0].address, "pending"), 16
-                    ),
-                }
-            )
-            .raw_transaction
-        )
-        receipt = wait_for_receipt(client, client.call("eth_sendRawTransaction", "0x" + raw.hex()))
+        nonce = int(client.call("eth_getTransactionCount", SENDERS[0].address, "pending"), 16)
+        raw = signed_transfer(SENDERS[0], nonce)
+        receipt = wait_for_receipt(client, client.call("eth_sendRawTransaction", raw))
         assert receipt["status"] == "0x1"
     finally:
         stop.set()
