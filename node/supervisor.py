@@ -16,6 +16,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from genesis.format import Genesis, load_genesis
+from node.blob_fetch import answer_blob
 from node.block_sync import answer_sync
 from node.chain import CallLimits, Chain, NodeStatus
 from node.config import (
@@ -33,6 +34,7 @@ from node.metrics import NodeMetrics
 from node.metrics import serve as serve_metrics
 from node.p2p.bridge import P2PNode, TrioGuest
 from node.p2p.limits import (
+    PROTOCOL_BLOB,
     PROTOCOL_BLOCK_SYNC,
     TOPIC_EVIDENCE,
     TOPIC_PROPOSALS,
@@ -66,6 +68,9 @@ async def run_node(cfg: NodeConfig) -> None:
     async def serve_blocks(peer_id: str, request: bytes) -> bytes:
         return await asyncio.to_thread(answer_sync, chain, peer_id, request)
 
+    async def serve_blobs(peer_id: str, request: bytes) -> bytes:
+        return await asyncio.to_thread(answer_blob, chain.store.blobs, peer_id, request)
+
     try:
         async with asyncio.TaskGroup() as tg:
             guest = TrioGuest()
@@ -77,7 +82,7 @@ async def run_node(cfg: NodeConfig) -> None:
                 listen_port=cfg.p2p_port,
                 bootstrap=cfg.bootstrap,
                 topics=[TOPIC_TXS, TOPIC_PROPOSALS, TOPIC_VOTES, TOPIC_EVIDENCE],
-                protocols={PROTOCOL_BLOCK_SYNC: serve_blocks},
+                protocols={PROTOCOL_BLOCK_SYNC: serve_blocks, PROTOCOL_BLOB: serve_blobs},
             )
             await _start(tg, p2p.serve)
             metrics = NodeMetrics()

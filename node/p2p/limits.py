@@ -19,6 +19,7 @@ TOPIC_VOTES = "/brainchain/votes/1"
 TOPIC_EVIDENCE = "/brainchain/evidence/1"
 
 PROTOCOL_BLOCK_SYNC = "/brainchain/block-sync/1"
+PROTOCOL_BLOB = "/brainchain/blob/1"
 # Direct messages (node.p2p.direct): one stream per peer, frames naming their topic by index
 # in DIRECT_TOPICS, each under its topic's gossip limit. Append topics; never reorder them.
 PROTOCOL_DIRECT = "/brainchain/direct/1"
@@ -43,6 +44,11 @@ GOSSIP_MAX_BYTES: Mapping[str, int] = {
 }
 
 
+# The most of a blob (FL weights, DESIGN.md §6) one response carries: one LevelDB value
+# (node/store/blobs.py CHUNK_BYTES), and about 25 ms on a loopback connection.
+BLOB_CHUNK_BYTES = 1 * MIB
+
+
 @dataclass(frozen=True, slots=True)
 class ExchangeLimits:
     """Byte limits of one request/response protocol, each side's frame counted separately."""
@@ -55,6 +61,9 @@ EXCHANGE_MAX_BYTES: Mapping[str, ExchangeLimits] = {
     # A request names a height range; a response carries blocks up to msgpack's decode bound
     # (brainchain/encoding/msgpack_canon.py MAX_DECODE_BYTES).
     PROTOCOL_BLOCK_SYNC: ExchangeLimits(request=1 * KIB, response=16 * MIB),
+    # A request names a blob, an offset and a length (about 50 bytes); a response carries one
+    # chunk and the blob's size, with a few bytes of msgpack headers (node/blob_fetch.py).
+    PROTOCOL_BLOB: ExchangeLimits(request=256, response=BLOB_CHUNK_BYTES + 64),
 }
 
 

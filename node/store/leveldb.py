@@ -18,6 +18,7 @@ from brainchain.types.block import Block, decode_block
 from brainchain.types.evidence import decode_evidence
 from brainchain.types.receipt import Receipt
 from node.store import schema
+from node.store.blobs import BlobStore
 from node.store.codec import (
     TxLocation,
     decode_location,
@@ -58,6 +59,7 @@ class Store:
         self.wal = Wal(self._db)
         self.inference = InferenceJournal(self._db)
         self.tx_journal = TxJournal(self._db)
+        self.blobs = BlobStore(self._db)
         self._blocks: LRU[Block] = LRU(BLOCK_CACHE_SIZE)
         self._receipts: LRU[tuple[Receipt, ...]] = LRU(RECEIPTS_CACHE_SIZE)
 

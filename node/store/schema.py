@@ -14,6 +14,8 @@
 | b"E" + offence key           | height of the block that recorded the evidence |
 | b"I" + request id (32, BE)   | inference journal: output and salt we commit to |
 | b"J" + sender + nonce + hash | transaction journal: raw txs clients sent here  |
+| b"L" + blob id (32)          | blob size (8, BE), written with its chunks     |
+| b"L" + blob id + index (4)   | a chunk of the blob (node/store/blobs.py)      |
 | b"M" + name                  | metadata: head hash, genesis hash              |
 """
 
@@ -34,6 +36,7 @@ WAL_BLOCK = b"P"
 EVIDENCE = b"E"
 INFERENCE_JOB = b"I"
 TX_JOURNAL = b"J"
+BLOB = b"L"
 WAL_SEQ_BYTES = 4
 
 HEAD_KEY = META + b"head"
