@@ -11,21 +11,53 @@ revealed scores (`median_score`); below the threshold it is rejected (`accepted`
 α = the mean of the last w accepted scores, this one included (`alpha`), and
 global ← (1 − α)·global + α·local (node/fl/mixing.py).
 
+The committee weighs each member's score by its sortition weight, so the proposal's score is
+the weighted lower median (`weighted_median`; with unit weights it is `median_score`); the
+whole verdict, quorum included, is `verdict`. The chain cannot compute the next global weights
+(they are off chain), so the members that revealed attest the hash of the blob they computed
+(`attesting`); nodes check their own recomputation against it, but never wait for it.
+
 Every number is an integer: scores and fractions in units of 1/SCORE_SCALE, so the chain never
 rounds a float and every node derives the same α from the same scores.
 """
 
 from __future__ import annotations
 
-from brainchain.inference import WORD_BYTES, request_seed
+from enum import IntEnum
+
+from brainchain.crypto.keccak import keccak256
+from brainchain.inference import WORD_BYTES, reaches_quorum
 
 SCORE_SCALE = 10**6  # a score of 1/SCORE_SCALE is the unit: accuracy 0.9312 is 931_200
 DEFAULT_THRESHOLD = 125_000  # θ = 0.125, the reference simulation's acceptance threshold
 DEFAULT_WINDOW = 4  # w: α averages the last 4 accepted scores
 DEFAULT_STALENESS = 4  # a proposal may be based on a version at most 4 behind the current one
 # The committee is about 0.55 of the validators; in stake units, an expected weight of 0.55 of
-# the total stake (`committee_weight`), which is 0.55 of the validators when stakes are equal.
+# the total stake (`committee_weight` says when that is 0.55 of the validators).
 DEFAULT_COMMITTEE_FRACTION = 550_000
+# A task's bounds, which FL_REGISTRY.createTask checks.
+MAX_MODEL_BYTES = 32  # a model name fits one bytes32 word
+MAX_WINDOW = 64  # α's window w; finalization reads at most this many version records
+MAX_STALENESS = 1024
+# The largest weights blob a proposal may name: what a node stores or fetches by default
+# (node/store/blobs.py MAX_BLOB_BYTES, which must equal it).
+MAX_BLOB_BYTES = 64 * 1024 * 1024
+# Heights after a proposal's deadline at which the members that revealed attest the hash of the
+# global weights it produced: twice the default reveal window (genesis/inference.py), time for
+# every member to fetch the local blob, mix and hash.
+ATTEST_BLOCKS = 20
+# Separates a proposal's committee seed from an inference request's with the same id and block.
+SEED_DOMAIN = b"brainchain/fl"
+
+
+class ProposalStatus(IntEnum):
+    """Where a proposal stands; the values are what FL_REGISTRY stores and returns."""
+
+    NONE = 0  # no such proposal
+    PENDING = 1  # its committee is committing or revealing scores
+    ACCEPTED = 2  # quorum, and a median score at or above the task's threshold: a new version
+    REJECTED = 3  # quorum, and a median score below the threshold
+    EXPIRED = 4  # the revealed weight did not exceed half of k by the deadline
 
 
 def valid_score(score: int) -> bool:
@@ -96,8 +128,15 @@ def committee_weight(total_stake: int, fraction: int = DEFAULT_COMMITTEE_FRACTIO
     """The expected committee weight k for sortition (brainchain/sortition.py): `fraction` (in
     score units) of the total stake, rounded up so that a committee is never empty.
 
-    With equal stakes each validator is then selected with probability about `fraction`, so the
-    committee holds that fraction of the validators on average, as in the reference simulation.
+    This is how "a committee of 0.55 of the validators" maps onto stake units: each unit of stake
+    is selected with probability p = k/W = `fraction`, so the committee holds `fraction` of the
+    stake on average, and a validator's vote (its sortition weight) is Binomial(stake, p). When
+    every validator holds one unit, that is exactly the reference simulation's committee: each
+    validator serves with probability `fraction`, with one vote. With larger equal stakes the
+    committee holds the same share of the votes, but spread over more validators: one with s
+    units serves with probability 1 − (1 − p)^s (all four devnet validators of stake 100,
+    almost surely), with about p·s votes each. Sortition's work grows with p·s
+    (vm/precompiles/costs.py sortition_gas), so FL committees suit coarse stake units.
 
     Raises:
         ValueError: a stake that is not positive, or a fraction outside (0, SCORE_SCALE].
@@ -123,6 +162,61 @@ def score_word(score: int) -> bytes:
 
 
 def proposal_seed(proposal_id: int, block_hash: bytes) -> bytes:
-    """The scoring committee's seed: keccak(proposal id ‖ hash of the block that included the
-    proposal), drawn like an inference request's (brainchain.inference.request_seed)."""
-    return request_seed(proposal_id, block_hash)
+    """The scoring committee's seed: keccak("brainchain/fl" ‖ proposal id ‖ hash of the block
+    that included the proposal). Drawn like an inference request's
+    (brainchain.inference.request_seed), but in its own domain: proposal 3 and inference request
+    3 of the same block would otherwise draw their committees from the same VRF outputs, and a
+    member's proof for one would serve for the other."""
+    return keccak256(SEED_DOMAIN + proposal_id.to_bytes(WORD_BYTES, "big") + block_hash)
+
+
+def weighted_median(pairs: list[tuple[int, int]]) -> int:
+    """The weighted lower median of (score, weight) pairs: the least score s such that the
+    pairs scoring at most s hold at least half the total weight. With unit weights it is
+    `median_score`.
+
+    A committee member votes with its sortition weight, so fewer than half the revealed weight,
+    revealing anything, leaves the median between the lowest and the highest score of the rest.
+
+    Raises:
+        ValueError: no pairs, a weight that is not positive, or a score outside 0..SCORE_SCALE.
+    """
+    _check_scores([score for score, _ in pairs])
+    if any(weight <= 0 for _, weight in pairs):
+        raise ValueError(f"weights must be positive: {[w for _, w in pairs]}")
+    total = sum(weight for _, weight in pairs)
+    below = 0
+    for score, weight in sorted(pairs):
+        below += weight
+        if 2 * below >= total:
+            return score
+    raise AssertionError("unreachable: the loop ends at the total weight")
+
+
+def verdict(
+    revealed: list[tuple[int, int]], expected_size: int, threshold: int
+) -> tuple[ProposalStatus, int]:
+    """How a proposal ends at its deadline, from the (score, weight) pairs its committee
+    revealed: EXPIRED without quorum (the revealed weight must exceed half of k, as an inference
+    output's must: brainchain.inference.reaches_quorum), else the weighted median decides
+    ACCEPTED or REJECTED against the task's threshold. Returns (status, median score or 0).
+
+    Raises:
+        ValueError: a pair that `weighted_median` refuses.
+    """
+    if not reaches_quorum(sum(weight for _, weight in revealed), expected_size):
+        return ProposalStatus.EXPIRED, 0
+    score = weighted_median(revealed)
+    status = ProposalStatus.ACCEPTED if accepted(score, threshold) else ProposalStatus.REJECTED
+    return status, score
+
+
+def attest_end(finalized: int) -> int:
+    """The last height at which members may attest the global hash of a version finalized at
+    the end of block `finalized` (its proposal's deadline)."""
+    return finalized + ATTEST_BLOCKS
+
+
+def attesting(height: int, finalized: int) -> bool:
+    """Whether a block at `height` may carry attestations of a version finalized at `finalized`."""
+    return finalized < height <= attest_end(finalized)

@@ -52,6 +52,7 @@ from vm.frame import Environment, Message, TransactionEnvironment
 from vm.gas import MAX_REFUND_QUOTIENT
 from vm.instructions.system import compute_contract_address
 from vm.interpreter import process_message_call
+from vm.precompiles.fl_registry import finalize_due
 from vm.precompiles.inference import settle_due
 from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
 
@@ -283,6 +284,7 @@ def _execute(
         receipts.append(receipt)
     if env.brain_precompiles:
         settle_due(state, env.height)  # inference requests whose deadline is this block
+        finalize_due(state, env.height)  # FL proposals whose deadline is this block
     return included, receipts, rejected
 
 

@@ -1,5 +1,6 @@
-"""The pure rules of federated learning (brainchain/fl.py): median, threshold, α, staleness,
-committee weight, and the score commitment and seed shared with inference."""
+"""The pure rules of federated learning (brainchain/fl.py): median, weighted median, verdict,
+threshold, α, staleness, committee weight, attestation window, and the score commitment and
+committee seed, drawn as inference's are."""
 
 from __future__ import annotations
 
@@ -9,22 +10,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from brainchain.crypto.keccak import keccak256
 from brainchain.fl import (
+    ATTEST_BLOCKS,
     DEFAULT_COMMITTEE_FRACTION,
     DEFAULT_STALENESS,
     DEFAULT_THRESHOLD,
     DEFAULT_WINDOW,
+    MAX_BLOB_BYTES,
     SCORE_SCALE,
+    ProposalStatus,
     accepted,
     alpha,
+    attest_end,
+    attesting,
     committee_weight,
     median_score,
     proposal_seed,
     score_word,
     stale,
     valid_score,
+    verdict,
+    weighted_median,
 )
 from brainchain.inference import commitment, request_seed
+from node.store import blobs
 
 MEMBER_A = bytes([0xA]) * 20
 MEMBER_B = bytes([0xB]) * 20
@@ -190,7 +200,116 @@ def test_score_word_is_a_big_endian_word_and_commits_like_an_inference_output() 
             score_word(bad)
 
 
-def test_proposal_seed_is_drawn_like_an_inference_request_seed() -> None:
+def test_proposal_seed_is_domain_separated_from_an_inference_request_seed() -> None:
     block = bytes(range(32))
-    assert proposal_seed(3, block) == request_seed(3, block)
+    assert proposal_seed(3, block) == keccak256(b"brainchain/fl" + (3).to_bytes(32, "big") + block)
+    assert proposal_seed(3, block) != request_seed(3, block)
     assert proposal_seed(3, block) != proposal_seed(4, block)
+    assert proposal_seed(3, block) != proposal_seed(3, bytes(32))
+
+
+def brute_weighted_median(pairs: list[tuple[int, int]]) -> int:
+    """The least revealed score that at least half the weight scored at or below."""
+    total = sum(w for _, w in pairs)
+    return min(s for s, _ in pairs if 2 * sum(w for t, w in pairs if t <= s) >= total)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "median"),
+    [
+        ([(7, 1)], 7),
+        ([(10, 1), (20, 1)], 10),  # lower median, as median_score
+        ([(10, 1), (20, 2)], 20),
+        ([(10, 2), (20, 1)], 10),
+        ([(10, 1), (20, 1), (30, 1)], 20),
+        ([(30, 5), (10, 1), (20, 1)], 30),  # a member holding most of the weight decides
+        ([(10, 3), (20, 3)], 10),  # an exact half: the lower
+        ([(900_000, 59), (901_000, 49), (902_000, 54), (903_000, 61)], 902_000),
+    ],
+)
+def test_weighted_median(pairs: list[tuple[int, int]], median: int) -> None:
+    assert weighted_median(pairs) == median == brute_weighted_median(pairs)
+
+
+@given(st.lists(scores, min_size=1, max_size=15))
+def test_weighted_median_with_unit_weights_is_the_median(revealed: list[int]) -> None:
+    assert weighted_median([(s, 1) for s in revealed]) == median_score(revealed)
+
+
+@given(st.lists(st.tuples(scores, st.integers(1, 200)), min_size=1, max_size=12))
+def test_weighted_median_is_the_least_score_holding_half_the_weight(
+    pairs: list[tuple[int, int]],
+) -> None:
+    assert weighted_median(pairs) == brute_weighted_median(pairs)
+
+
+@given(
+    honest=st.lists(st.tuples(scores, st.integers(1, 100)), min_size=1, max_size=10),
+    liars=st.lists(st.tuples(scores, st.integers(1, 100)), max_size=10),
+)
+def test_less_than_half_the_weight_revealing_anything_leaves_the_median_among_honest_scores(
+    honest: list[tuple[int, int]], liars: list[tuple[int, int]]
+) -> None:
+    honest_weight = sum(w for _, w in honest)
+    kept: list[tuple[int, int]] = []
+    for pair in liars:  # keep the liars below half the weight
+        if sum(w for _, w in kept) + pair[1] < honest_weight:
+            kept.append(pair)
+    median = weighted_median(honest + kept)
+    assert min(s for s, _ in honest) <= median <= max(s for s, _ in honest)
+
+
+@pytest.mark.parametrize(
+    "bad", [[], [(1, 0)], [(1, -1)], [(-1, 1)], [(SCORE_SCALE + 1, 1)], [(5, 1), (6, 0)]]
+)
+def test_weighted_median_refuses_no_pairs_bad_weights_and_bad_scores(
+    bad: list[tuple[int, int]],
+) -> None:
+    with pytest.raises(ValueError):
+        weighted_median(bad)
+
+
+@pytest.mark.parametrize(
+    ("revealed", "k", "threshold", "expected"),
+    [
+        ([], 100, DEFAULT_THRESHOLD, (ProposalStatus.EXPIRED, 0)),
+        ([(900_000, 50)], 100, DEFAULT_THRESHOLD, (ProposalStatus.EXPIRED, 0)),  # exactly half
+        ([(900_000, 51)], 100, DEFAULT_THRESHOLD, (ProposalStatus.ACCEPTED, 900_000)),
+        ([(100_000, 51)], 100, DEFAULT_THRESHOLD, (ProposalStatus.REJECTED, 100_000)),
+        (
+            [(DEFAULT_THRESHOLD, 30), (0, 20), (SCORE_SCALE, 20)],
+            100,
+            DEFAULT_THRESHOLD,
+            (ProposalStatus.ACCEPTED, DEFAULT_THRESHOLD),
+        ),
+    ],
+)
+def test_verdict_needs_quorum_then_compares_the_weighted_median_with_the_threshold(
+    revealed: list[tuple[int, int]],
+    k: int,
+    threshold: int,
+    expected: tuple[ProposalStatus, int],
+) -> None:
+    assert verdict(revealed, k, threshold) == expected
+
+
+def test_proposal_status_values_are_what_the_precompile_stores() -> None:
+    assert [int(s) for s in ProposalStatus] == [0, 1, 2, 3, 4]
+    assert [s.name for s in ProposalStatus] == [
+        "NONE",
+        "PENDING",
+        "ACCEPTED",
+        "REJECTED",
+        "EXPIRED",
+    ]
+
+
+def test_attestations_open_after_the_finalizing_block_for_attest_blocks() -> None:
+    assert attest_end(100) == 100 + ATTEST_BLOCKS
+    assert not attesting(100, 100)  # finalized at the end of block 100
+    assert attesting(101, 100) and attesting(100 + ATTEST_BLOCKS, 100)
+    assert not attesting(101 + ATTEST_BLOCKS, 100)
+
+
+def test_the_proposal_size_limit_is_the_blob_stores() -> None:
+    assert MAX_BLOB_BYTES == blobs.MAX_BLOB_BYTES == 64 * 1024 * 1024

@@ -39,6 +39,7 @@ from tests.vm.harness import CONTRACT, SENDER, send
 from vm.abi import selector
 from vm.precompiles.addresses import (
     COMMITTEE_ADDRESS,
+    FL_REGISTRY_ADDRESS,
     INFERENCE_ADDRESS,
     INFERENCE_SYNC_ADDRESS,
     VRF_ADDRESS,
@@ -293,12 +294,14 @@ def test_brain_precompiles_sit_beside_the_standard_ones() -> None:
         VRF_ADDRESS,
         COMMITTEE_ADDRESS,
         INFERENCE_ADDRESS,
+        FL_REGISTRY_ADDRESS,
         INFERENCE_SYNC_ADDRESS,
     }
     assert not set(BRAIN_PRECOMPILES) & set(PRECOMPILES)
     assert int.from_bytes(VRF_ADDRESS, "big") == 0x0B01
     assert int.from_bytes(COMMITTEE_ADDRESS, "big") == 0x0B02
     assert int.from_bytes(INFERENCE_ADDRESS, "big") == 0x0B03
+    assert int.from_bytes(FL_REGISTRY_ADDRESS, "big") == 0x0B04
     assert int.from_bytes(INFERENCE_SYNC_ADDRESS, "big") == 0x0B05
 
 

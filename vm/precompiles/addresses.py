@@ -22,4 +22,5 @@ POINT_EVALUATION_ADDRESS = _address(0x0A)
 VRF_ADDRESS = _address(0x0B01)
 COMMITTEE_ADDRESS = _address(0x0B02)  # its storage holds the validator registry (registry.py)
 INFERENCE_ADDRESS = _address(0x0B03)  # its storage holds requests, models and bonds
+FL_REGISTRY_ADDRESS = _address(0x0B04)  # its storage holds FL tasks, proposals and versions
 INFERENCE_SYNC_ADDRESS = _address(0x0B05)  # single-phase baseline: runs the model in the tx

@@ -20,6 +20,7 @@ from vm.precompiles.addresses import (
     BLAKE2F_ADDRESS,
     COMMITTEE_ADDRESS,
     ECRECOVER_ADDRESS,
+    FL_REGISTRY_ADDRESS,
     IDENTITY_ADDRESS,
     INFERENCE_ADDRESS,
     INFERENCE_SYNC_ADDRESS,
@@ -32,6 +33,7 @@ from vm.precompiles.addresses import (
 from vm.precompiles.blake2f import blake2f
 from vm.precompiles.bn254 import bn254_add, bn254_mul, bn254_pairing
 from vm.precompiles.committee import committee
+from vm.precompiles.fl_registry import fl_registry
 from vm.precompiles.inference import inference
 from vm.precompiles.inference_sync import inference_sync
 from vm.precompiles.modexp import modexp
@@ -59,5 +61,6 @@ BRAIN_PRECOMPILES: dict[bytes, BrainPrecompile] = {
     VRF_ADDRESS: vrf,
     COMMITTEE_ADDRESS: committee,
     INFERENCE_ADDRESS: inference,
+    FL_REGISTRY_ADDRESS: fl_registry,
     INFERENCE_SYNC_ADDRESS: inference_sync,
 }
