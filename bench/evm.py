@@ -30,6 +30,7 @@ from brainchain.state.state import State, set_account, set_code, set_storage
 from brainchain.types.transaction import TX_FEE_MARKET, Transaction, sign_transaction
 from vm.environment import BlockEnvironment
 from vm.instructions.system import compute_contract_address
+from vm.schedule import CANCUN
 from vm.transition import run_transaction
 
 KEY = bytes([9]) * 32
@@ -123,7 +124,10 @@ def run_ours(workload: Workload) -> tuple[int, float]:
         set_code(state, address, code)
         for key, value in storage.items():
             set_storage(state, address, key, value)
-    env = BlockEnvironment(CHAIN_ID, 1, 1, bytes(20), GAS_LIMIT, BASE_FEE, bytes(32))
+    # Cancun's prices, as py-evm charges: the same gas over each VM's time (vm/schedule.py).
+    env = BlockEnvironment(
+        CHAIN_ID, 1, 1, bytes(20), GAS_LIMIT, BASE_FEE, bytes(32), schedule=CANCUN
+    )
     calls = workload.setup + workload.calls
     txs = [
         sign_transaction(

@@ -1,6 +1,6 @@
 """What gas buys in time: the worst-case Mgas/s of every opcode and precompile (issue 12).
 
-    python -m bench.gas_time [--quick] [--only TEXT] [--top N] [--seed N]
+    python -m bench.gas_time [--quick] [--only TEXT] [--top N] [--seed N] [--schedule cancun]
 
 Each row is one way to spend a block's gas: a contract whose code repeats one use of an
 opcode (or one call of a precompile) as many times as the 24 KiB code limit (EIP-170) allows,
@@ -16,9 +16,13 @@ are measured on both paths of the VM: interpreted (no run ever compiled) and com
 run compiled, vm/compiler.py); calls, precompiles and the rows about code that has not been
 seen before run as a node runs them (runs compiled once hot). A precompile's row also shows
 it alone: its own gas over its own time, without the CALL around it, which is what a repricing
-of it could change. The table is sorted slowest first, with the seconds a full 30M-gas block
+of it could change; a contract reaches a precompile only through a call, so the row's worst
+case is through one. The table is sorted slowest first, with the seconds a full 30M-gas block
 of that row would take on one core. Rows below TARGET_MGAS (10 Mgas/s: a full block in under
 3 s) are flagged.
+
+Gas is brainchain's (vm/schedule.py), what a block of this chain pays; `--schedule cancun`
+prices the same work as Ethereum does, which shows what brainchain's schedule changes.
 
 Trie nodes come from a dict, not LevelDB, and the tries are shallower than mainnet's, so cold
 state access is, if anything, cheaper here than in a node.
@@ -63,7 +67,6 @@ from vm.frame import Environment, Message, TransactionEnvironment
 from vm.gas import GAS_COLD_SLOAD
 from vm.instructions.block import BLOCK_HASH_WINDOW
 from vm.interpreter import process_message
-from vm.jumpdest import valid_jump_destinations
 from vm.opcodes import Ops
 from vm.precompiles.addresses import (
     ALT_BN128_ADD_ADDRESS,
@@ -72,6 +75,7 @@ from vm.precompiles.addresses import (
     BLAKE2F_ADDRESS,
     COMMITTEE_ADDRESS,
     ECRECOVER_ADDRESS,
+    FL_REGISTRY_ADDRESS,
     IDENTITY_ADDRESS,
     INFERENCE_ADDRESS,
     INFERENCE_SYNC_ADDRESS,
@@ -84,7 +88,8 @@ from vm.precompiles.addresses import (
 from vm.precompiles.bn254 import bn254_mul
 from vm.precompiles.errors import PrecompileFailure
 from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
-from vm.runs import decode_run, run_starts
+from vm.runs import analyse, decode_run
+from vm.schedule import BRAINCHAIN, CANCUN
 from vm.transition import run_transaction
 
 TARGET_MGAS = 10.0
@@ -99,6 +104,7 @@ CHAIN_ID = 1337
 HEIGHT = 1_000
 TX_GAS = 1_000_000_000
 ENV = BlockEnvironment(CHAIN_ID, HEIGHT, 1, bytes([0xAA]) * 20, TX_GAS, 7, bytes(32))
+SCHEDULES = {"brainchain": BRAINCHAIN, "cancun": CANCUN}
 BLOCK_HASHES = [keccak256(n.to_bytes(8, "big")) for n in range(BLOCK_HASH_WINDOW)]
 
 
@@ -559,17 +565,20 @@ def system_entries(touched: int) -> list[Entry]:
             modes=default,
         )
     )
-    e.append(
-        Entry(
-            "CALL, cold 24 KiB code never seen (analysis)",
-            (Ops.CALL,),
-            call_body(Ops.CALL, dup_counter(5), gas=100, value=0) + NEXT,
-            push(BIG_CODE, 20),
-            pool="big",
-            modes=default,
-            cold_code=True,
+    # New code: with too little gas for its analysis (vm/schedule.py CODE_WORD_GAS) the callee
+    # halts before it; with enough, it is analysed and runs its first opcode, a STOP.
+    for name, gas in (("out of gas before its analysis", 100), ("analysed", 0xFFFF)):
+        e.append(
+            Entry(
+                f"CALL, cold 24 KiB code never seen, {name}",
+                (Ops.CALL,),
+                call_body(Ops.CALL, dup_counter(5), gas=gas, value=0) + NEXT,
+                push(BIG_CODE, 20),
+                pool="big",
+                modes=default,
+                cold_code=True,
+            )
         )
-    )
     e.append(
         Entry(
             f"STATICCALL, warm, after {touched:,} cold SLOADs",
@@ -628,7 +637,9 @@ def system_entries(touched: int) -> list[Entry]:
 def compile_point(entry: Entry) -> int:
     """Executions of a copy's run after which the VM has compiled it: hot, and its constant gas
     has paid for compiling (vm/compiler.py `Program.warm`), with a spare execution or two."""
-    run = decode_run(program(entry, 2), len(entry.setup + COUNT_FROM_CALL_DATA) + 1)
+    run = decode_run(
+        program(entry, 2), len(entry.setup + COUNT_FROM_CALL_DATA) + 1, ENV.schedule.static_gas
+    )
     cost = COMPILE_GAS + COMPILE_GAS_PER_OPCODE * len(run.instructions)
     return max(DEFAULT_HOT_RUN, -(-cost // max(1, run.static_gas))) + 2
 
@@ -710,6 +721,7 @@ def precompile_entries(rng: Random, fixtures: Fixtures) -> list[Entry]:
 
 UNMEASURED = {
     INFERENCE_ADDRESS: "INFERENCE: storage reads and writes priced as such, no computation",
+    FL_REGISTRY_ADDRESS: "FL_REGISTRY: storage and COMMITTEE's VRF check, priced as INFERENCE's",
     INFERENCE_SYNC_ADDRESS: "INFERENCE_SYNC: runs a model; measured by bench/inference_load.py",
 }
 
@@ -810,8 +822,7 @@ def run_once(world: World, entry: Entry, code: bytes, iterations: int) -> tuple[
     )  # fmt: skip
     state = world.state(root)
     if entry.cold_code:
-        valid_jump_destinations.cache_clear()
-        run_starts.cache_clear()
+        analyse.cache_clear()
         program_for.cache_clear()
     start = time.perf_counter()
     result = run_transaction(state, ENV, tx, 0, BLOCK_HASHES)
@@ -830,7 +841,9 @@ class Row:
 
     @property
     def worst(self) -> float:
-        return min(self.rates.values())
+        """The slowest way a block can spend gas on this row: every mode, not the precompile
+        alone (no block can call it without a frame around it)."""
+        return min(rate for mode, rate in self.rates.items() if mode in MODES)
 
 
 def measure(world: World, entry: Entry, mode: str, settings: Settings) -> tuple[int, float]:
@@ -939,7 +952,12 @@ def main() -> None:
     parser.add_argument("--only", default="", help="measure only rows whose name has this text")
     parser.add_argument("--top", type=int, default=0, help="print only the N slowest rows")
     parser.add_argument("--seed", type=int, default=1, help="seeds keys, points and inputs")
+    parser.add_argument(
+        "--schedule", choices=SCHEDULES, default="brainchain", help="the gas schedule that prices"
+    )
     args = parser.parse_args()
+    global ENV
+    ENV = replace(ENV, schedule=SCHEDULES[args.schedule])
     if args.quick:
         settings, sizes, touched = Settings(0.03, 1, 100_000, 200_000), (5_000, 10_000, 100), 1_500
     else:
@@ -949,7 +967,12 @@ def main() -> None:
             7_000,
         )
     rng = Random(args.seed)
-    print(banner(f"one thread; {sizes[0]:,} cold accounts, {sizes[1]:,} cold slots"))
+    print(
+        banner(
+            f"one thread; {sizes[0]:,} cold accounts, {sizes[1]:,} cold slots; "
+            f"{ENV.schedule.name} gas"
+        )
+    )
     fixtures = brain_fixtures(rng)
     entries = [
         *opcode_entries(),

@@ -32,9 +32,18 @@ from vm.exceptions import (
     StackUnderflowError,
 )
 from vm.frame import Evm
-from vm.jumpdest import valid_jump_destinations
 from vm.opcodes import Ops
-from vm.runs import ENDS_RUN, Instruction, Run, decode_run, push_size, run_starts
+from vm.runs import (
+    ENDS_RUN,
+    Instruction,
+    Run,
+    decode_run,
+    is_jump_destination,
+    jump_flags,
+    push_size,
+    run_starts,
+)
+from vm.schedule import GasSchedule
 from vm.stack import STACK_LIMIT
 from vm.words import MASK_256
 
@@ -158,22 +167,22 @@ class _Run:
         self.sym, self.consumed = [], 0
 
 
-DYNAMIC_JUMP = "if {d} not in evm.valid_jump_destinations: raise BadJump({d})\nreturn {d}"
+DYNAMIC_JUMP = "f = evm.jump_flags\nif {d} >= len(f) or f[{d}] != 1: raise BadJump({d})\nreturn {d}"
 
 
-def _jump(destination: str, valid: frozenset[int]) -> str:
+def _jump(destination: str, valid: bytes) -> str:
     """Statements that jump to `destination`: only to a JUMPDEST (YP §9.4.3).
 
     A PUSHed destination is checked here, once; a computed one when the run executes.
     """
     if not destination.isdigit():
         return DYNAMIC_JUMP.format(d=destination)
-    if int(destination) in valid:
+    if is_jump_destination(valid, int(destination)):
         return f"return {destination}"
     return f"raise BadJump({destination})"
 
 
-def _emit(out: _Run, instruction: Instruction, valid: frozenset[int]) -> bool:
+def _emit(out: _Run, instruction: Instruction, valid: bytes) -> bool:
     """Append one opcode; True when it ends the run having returned (or raised)."""
     op, pc = instruction.op, instruction.pc
     if op == Ops.PUSH0 or push_size(op):
@@ -220,7 +229,7 @@ def _emit(out: _Run, instruction: Instruction, valid: frozenset[int]) -> bool:
 
 def compile_run(code: bytes, run: Run) -> CompiledRun:
     """One Python function that executes `run` on a frame running `code`."""
-    valid = valid_jump_destinations(code)
+    valid = jump_flags(code)
     out = _Run()
     out.add("s = evm.stack")
     if run.stack_needed:
@@ -249,10 +258,11 @@ def compile_run(code: bytes, run: Run) -> CompiledRun:
 class Program:
     """One code's runs: where they start, which are compiled, how often the rest have run."""
 
-    __slots__ = ("code", "compiled", "hits", "priced", "starts")
+    __slots__ = ("code", "compiled", "hits", "priced", "starts", "static_gas")
 
-    def __init__(self, code: bytes) -> None:
+    def __init__(self, code: bytes, schedule: GasSchedule) -> None:
         self.code = code
+        self.static_gas = schedule.static_gas  # compiled runs charge their gas up front
         self.starts = run_starts(code)
         self.compiled: dict[int, CompiledRun] = {}
         self.hits: dict[int, int] = {}  # executions of each run not compiled yet
@@ -268,7 +278,7 @@ class Program:
         if hits < threshold:
             self.hits[start] = hits + 1
             return None
-        run = decode_run(self.code, start)
+        run = decode_run(self.code, start, self.static_gas)
         if threshold and start not in self.priced:
             self.priced.add(start)
             cost = COMPILE_GAS + COMPILE_GAS_PER_OPCODE * len(run.instructions)
@@ -282,6 +292,7 @@ class Program:
 
 
 @lru_cache(maxsize=PROGRAM_CACHE_SIZE)
-def program_for(code: bytes) -> Program:
-    """The shared Program of a code (callers of the same contract share compiled runs)."""
-    return Program(code)
+def program_for(code: bytes, schedule: GasSchedule) -> Program:
+    """The shared Program of a code under a gas schedule (callers of the same contract share
+    compiled runs)."""
+    return Program(code, schedule)

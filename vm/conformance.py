@@ -33,6 +33,7 @@ from vm.compiler import DEFAULT_HOT_RUN, set_hot_run
 from vm.environment import BlockEnvironment
 from vm.gas import BLOB_BASE_FEE_UPDATE_FRACTION, MIN_BLOB_GASPRICE
 from vm.instructions.block import BLOCK_HASH_WINDOW
+from vm.schedule import CANCUN
 from vm.transition import run_transaction
 
 FORK = "Cancun"
@@ -101,6 +102,7 @@ def block_environment(env: dict[str, Any]) -> tuple[BlockEnvironment, list[bytes
             BLOB_BASE_FEE_UPDATE_FRACTION,
         ),
         brain_precompiles=False,  # Ethereum has no BRAIN precompiles at 0x…0b01–0b05
+        schedule=CANCUN,
     )
     first = max(0, height - BLOCK_HASH_WINDOW)
     hashes = [keccak256(str(n).encode()) for n in range(first, height)]

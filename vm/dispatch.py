@@ -11,17 +11,6 @@ from collections.abc import Callable
 
 from vm.exceptions import InvalidOpcode
 from vm.frame import Evm
-from vm.gas import (
-    GAS_BASE,
-    GAS_BLOBHASH_OPCODE,
-    GAS_BLOCK_HASH,
-    GAS_FAST_STEP,
-    GAS_HIGH,
-    GAS_JUMPDEST,
-    GAS_LOW,
-    GAS_MID,
-    GAS_VERY_LOW,
-)
 from vm.instructions import (
     arithmetic,
     bitwise,
@@ -133,66 +122,3 @@ OPCODES: dict[int, Instruction] = {
 }
 
 DISPATCH: tuple[Instruction, ...] = tuple(OPCODES.get(byte, invalid) for byte in range(256))
-
-
-# Constant gas, charged by the loop before the opcode runs (STYLE §2: the opcode's body then
-# says "GAS: charged by dispatch"). Opcodes with any dynamic part charge all of it themselves.
-STATIC_GAS: dict[int, int] = {
-    Ops.ADD: GAS_VERY_LOW,
-    Ops.MUL: GAS_LOW,
-    Ops.SUB: GAS_VERY_LOW,
-    Ops.DIV: GAS_LOW,
-    Ops.SDIV: GAS_LOW,
-    Ops.MOD: GAS_LOW,
-    Ops.SMOD: GAS_LOW,
-    Ops.ADDMOD: GAS_MID,
-    Ops.MULMOD: GAS_MID,
-    Ops.SIGNEXTEND: GAS_LOW,
-    Ops.LT: GAS_VERY_LOW,
-    Ops.GT: GAS_VERY_LOW,
-    Ops.SLT: GAS_VERY_LOW,
-    Ops.SGT: GAS_VERY_LOW,
-    Ops.EQ: GAS_VERY_LOW,
-    Ops.ISZERO: GAS_VERY_LOW,
-    Ops.AND: GAS_VERY_LOW,
-    Ops.OR: GAS_VERY_LOW,
-    Ops.XOR: GAS_VERY_LOW,
-    Ops.NOT: GAS_VERY_LOW,
-    Ops.BYTE: GAS_VERY_LOW,
-    Ops.SHL: GAS_VERY_LOW,
-    Ops.SHR: GAS_VERY_LOW,
-    Ops.SAR: GAS_VERY_LOW,
-    Ops.ADDRESS: GAS_BASE,
-    Ops.ORIGIN: GAS_BASE,
-    Ops.CALLER: GAS_BASE,
-    Ops.CALLVALUE: GAS_BASE,
-    Ops.CALLDATALOAD: GAS_VERY_LOW,
-    Ops.CALLDATASIZE: GAS_BASE,
-    Ops.CODESIZE: GAS_BASE,
-    Ops.GASPRICE: GAS_BASE,
-    Ops.RETURNDATASIZE: GAS_BASE,
-    Ops.BLOCKHASH: GAS_BLOCK_HASH,
-    Ops.COINBASE: GAS_BASE,
-    Ops.TIMESTAMP: GAS_BASE,
-    Ops.NUMBER: GAS_BASE,
-    Ops.PREVRANDAO: GAS_BASE,
-    Ops.GASLIMIT: GAS_BASE,
-    Ops.CHAINID: GAS_BASE,
-    Ops.SELFBALANCE: GAS_FAST_STEP,
-    Ops.BASEFEE: GAS_BASE,
-    Ops.BLOBHASH: GAS_BLOBHASH_OPCODE,
-    Ops.BLOBBASEFEE: GAS_BASE,
-    Ops.JUMP: GAS_MID,
-    Ops.JUMPI: GAS_HIGH,
-    Ops.PC: GAS_BASE,
-    Ops.MSIZE: GAS_BASE,
-    Ops.GAS: GAS_BASE,
-    Ops.JUMPDEST: GAS_JUMPDEST,
-    Ops.POP: GAS_BASE,
-    Ops.PUSH0: GAS_BASE,  # EIP-3855
-    **{Ops.PUSH1 + n: GAS_VERY_LOW for n in range(32)},
-    **{Ops.DUP1 + n: GAS_VERY_LOW for n in range(16)},
-    **{Ops.SWAP1 + n: GAS_VERY_LOW for n in range(16)},
-}
-
-STATIC_GAS_TABLE: tuple[int, ...] = tuple(STATIC_GAS.get(byte, 0) for byte in range(256))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vm.gas import MIN_BLOB_GASPRICE
+from vm.schedule import BRAINCHAIN, GasSchedule
 
 # (spec hash, prompt, max tokens) -> output: how the node lends INFERENCE_SYNC its executor.
 # vm/ never imports torch (DESIGN.md §5); it raises brainchain.errors.ModelUnavailable when the
@@ -28,6 +29,9 @@ class BlockEnvironment:
     # BRAIN's native precompiles (0x…0b01–0b05, DESIGN.md §3) exist on brainchain; the Ethereum
     # state tests run without them, as those addresses are ordinary accounts on Ethereum.
     brain_precompiles: bool = True
+    # The gas schedule: brainchain's prices this VM's measured time; the state tests run under
+    # Cancun's (vm/schedule.py).
+    schedule: GasSchedule = BRAINCHAIN
     # INFERENCE_SYNC (0x…0b05) runs models inside transactions through this, when the node has
     # executors; every node that executes such a block needs one.
     model_runner: ModelRunner | None = None

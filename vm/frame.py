@@ -34,6 +34,8 @@ class TransactionEnvironment:
     # journaled here, and a failing frame's share is taken back (vm/access.py cool_down).
     warmed_addresses: list[bytes] = field(default_factory=list)
     warmed_slots: list[tuple[bytes, int]] = field(default_factory=list)
+    # Code this transaction has run, paid for once (vm/schedule.py CODE_WORD_GAS).
+    code_run: set[bytes] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -77,7 +79,7 @@ class Evm:
     code_size: int  # the true length, for CODESIZE/CODECOPY
     gas_left: int
     env: Environment
-    valid_jump_destinations: frozenset[int]
+    jump_flags: bytes  # one per offset: 1 at a valid JUMPDEST (vm/runs.py)
     logs: list[Log]
     refund_counter: int
     running: bool

@@ -132,6 +132,17 @@ def calculate_memory_extend(memory_size: int, extensions: list[tuple[int, int]])
     return ExtendMemory(to_be_paid, size_to_extend)
 
 
+def extend_memory(evm: Evm, offset: int, size: int) -> None:
+    """Charge for and grow memory to cover `size` bytes at `offset`.
+
+    Raises:
+        OutOfGasError: not enough gas for the growth.
+    """
+    extend = calculate_memory_extend(len(evm.memory), [(offset, size)])
+    charge_gas(evm, extend.cost)
+    evm.memory += bytes(extend.expand_by)
+
+
 def calculate_message_call_gas(
     value: int,
     gas: int,

@@ -25,7 +25,7 @@ from brainchain.state.state import (
 from brainchain.types.receipt import Log
 from brainchain.types.transaction import MAX_CODE_SIZE
 from vm.compiler import STOPPED, program_for
-from vm.dispatch import DISPATCH, STATIC_GAS_TABLE
+from vm.dispatch import DISPATCH
 from vm.exceptions import (
     AddressCollision,
     ExceptionalHalt,
@@ -36,9 +36,10 @@ from vm.exceptions import (
 )
 from vm.frame import CODE_PADDING, Environment, Evm, Message
 from vm.gas import GAS_CODE_DEPOSIT, charge_gas
-from vm.jumpdest import valid_jump_destinations
+from vm.precompiles.costs import words
 from vm.precompiles.errors import PrecompileFailure
 from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
+from vm.runs import jump_flags
 
 STACK_DEPTH_LIMIT = 1024
 EOF_PREFIX = 0xEF  # EIP-3541
@@ -102,16 +103,16 @@ def process_message(message: Message, env: Environment) -> Evm:
     """
     paused: list[Evm] = []
     check_interrupt = env.block.check_interrupt
-    evm = _start(message, env)
+    evm, fresh = _start(message, env), True
     while True:
         if check_interrupt is not None:
             check_interrupt()
-        _run_frame(evm)
+        _run_frame(evm, fresh)
         child = evm.child
         if child is not None:
             evm.child = None
             paused.append(evm)
-            evm = _start(child, env)
+            evm, fresh = _start(child, env), True
             continue
         _finish(evm)
         if not paused:
@@ -120,7 +121,7 @@ def process_message(message: Message, env: Environment) -> Evm:
         resume, parent.resume = parent.resume, None
         assert resume is not None  # set together with `child`
         resume(parent, evm)
-        evm = parent
+        evm, fresh = parent, False
 
 
 def _start(message: Message, env: Environment) -> Evm:
@@ -149,7 +150,7 @@ def _start(message: Message, env: Environment) -> Evm:
         code_size=len(code),
         gas_left=message.gas,
         env=env,
-        valid_jump_destinations=valid_jump_destinations(code),
+        jump_flags=b"",  # analysed once the frame has paid for it
         logs=[],
         refund_counter=0,
         running=True,
@@ -165,8 +166,9 @@ def _start(message: Message, env: Environment) -> Evm:
     )
 
 
-def _run_frame(evm: Evm) -> None:
-    """Run the frame (or its precompile) until it halts or pauses for a child message.
+def _run_frame(evm: Evm, fresh: bool) -> None:
+    """Run the frame (or its precompile) until it halts or pauses for a child message; a
+    `fresh` frame starts, the others resume after a child.
 
     spec: execute_code; an exceptional halt consumes the frame's gas, a revert keeps it.
     """
@@ -184,6 +186,10 @@ def _run_frame(evm: Evm) -> None:
             # Runs on the frame like an opcode: charges gas, sets the output, may Revert.
             BRAIN_PRECOMPILES[message.code_address](evm)
             return
+        if not message.code:
+            return  # spec: the loop of execute_code never starts
+        if fresh:
+            _analyse_new_code(evm)
         run(evm)
     except ExceptionalHalt as error:
         evm.gas_left = 0
@@ -193,6 +199,21 @@ def _run_frame(evm: Evm) -> None:
     except Revert as error:
         evm.error = error
         evm.child = None
+
+
+def _analyse_new_code(evm: Evm) -> None:
+    """Charge for code this transaction has not run yet, then analyse it (vm/schedule.py).
+
+    Raises:
+        OutOfGasError: the frame cannot pay for it; nothing has been analysed.
+    """
+    code = evm.message.code
+    schedule = evm.env.block.schedule
+    seen = evm.env.tx.code_run
+    if schedule.code_word_gas and code not in seen:
+        charge_gas(evm, schedule.code_word_gas * words(len(code)))
+        seen.add(code)
+    evm.jump_flags = jump_flags(code)
 
 
 def _finish(evm: Evm) -> None:
@@ -233,9 +254,10 @@ def run(evm: Evm) -> None:
     halts the frame just the same) up to the start of the next run; a run that has become hot
     runs as one compiled function (vm/compiler.py).
     """
-    program = program_for(evm.message.code)
+    schedule = evm.env.block.schedule
+    program = program_for(evm.message.code, schedule)
     compiled, starts = program.compiled, program.starts
-    code, table, static_gas = evm.code, DISPATCH, STATIC_GAS_TABLE
+    code, table, static_gas = evm.code, DISPATCH, schedule.static_gas
     pc = evm.pc
     while True:
         function = compiled.get(pc)

@@ -1,4 +1,4 @@
-"""Code analysis for the compiler: straight-line runs of opcodes and what each run needs.
+"""Code analysis: valid jump destinations, straight-line runs and what each run needs.
 
 A run starts at offset 0, at every JUMPDEST and after every opcode that ends one; it ends at
 a jump, a halt, or an opcode that must see the exact gas left (GAS, SSTORE's stipend check,
@@ -11,10 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from vm.dispatch import OPCODES, STATIC_GAS_TABLE
 from vm.frame import CODE_PADDING
-from vm.jumpdest import CACHE_SIZE, JUMPDEST, PUSH1, PUSH32
 from vm.opcodes import Ops
+
+# Plain ints, bound once: the analysis compares every byte of every new code with them, and an
+# int compares with an int about twice as fast as with an IntEnum member.
+JUMPDEST, PUSH1, PUSH32 = int(Ops.JUMPDEST), int(Ops.PUSH1), int(Ops.PUSH32)
+CACHE_SIZE = 4096
+
+_ASSIGNED = frozenset(int(op) for op in Ops if op != Ops.INVALID)
 
 # Opcodes after which a new run starts. Jumps and halts move or stop the pc; the rest read the
 # gas left, so the constant gas of the opcodes after them must not have been charged yet. Held
@@ -37,7 +42,7 @@ ENDS_RUN: frozenset[int] = frozenset(
         Ops.REVERT,
         Ops.SELFDESTRUCT,
     )
-) | {byte for byte in range(256) if byte not in OPCODES}  # INVALID and unassigned bytes
+) | {byte for byte in range(256) if byte not in _ASSIGNED}  # INVALID and unassigned bytes
 
 # (words popped, words pushed) per opcode (spec: each instruction's STACK section).
 _UNARY = (1, 1)
@@ -156,24 +161,77 @@ def push_size(op: int) -> int:
     return op - PUSH1 + 1 if PUSH1 <= op <= PUSH32 else 0
 
 
+@dataclass(frozen=True, slots=True)
+class CodeAnalysis:
+    """What one pass over a code finds, as one flag byte per offset."""
+
+    starts: bytes  # 1 where a run starts (the padded code's length)
+    jump_flags: bytes  # 1 at each JUMPDEST outside PUSH immediate data (the code's length)
+
+
+# What the pass does at each byte: step over it, skip PUSH data, or start a run at it (JUMPDEST)
+# or after it. Tables indexed by the byte: the pass is paid for per word (vm/schedule.py).
+_STEP_OVER, _PUSH, _STARTS_RUN, _ENDS_RUN = 0, 1, 2, 3
+_KIND = bytes(
+    _STARTS_RUN
+    if op == JUMPDEST
+    else _PUSH
+    if push_size(op)
+    else _ENDS_RUN
+    if op in ENDS_RUN
+    else 0
+    for op in range(256)
+)
+_WIDTH = tuple(1 + push_size(op) for op in range(256))
+_IS_JUMPDEST = bytes(int(op == JUMPDEST) for op in range(256))
+
+
 @lru_cache(maxsize=CACHE_SIZE)
-def run_starts(code: bytes) -> bytes:
-    """One flag byte per offset of the padded code: 1 where a run starts."""
-    starts = bytearray(len(code) + CODE_PADDING)
+def analyse(code: bytes) -> CodeAnalysis:
+    """One pass over `code`: where runs start; then, at C speed, the valid jump destinations
+    (the JUMPDEST bytes among the run starts, as every one outside PUSH data starts a run)."""
+    size = len(code)
+    starts = bytearray(size + CODE_PADDING)
     starts[0] = 1
-    pc, size = 0, len(code)
+    kind, width = _KIND, _WIDTH
+    pc = 0
     while pc < size:
         op = code[pc]
-        if op == JUMPDEST:
+        what = kind[op]
+        if what == _STEP_OVER:
+            pc += 1
+        elif what == _PUSH:
+            pc += width[op]
+        elif what == _STARTS_RUN:
             starts[pc] = 1
-        pc += 1 + push_size(op)
-        if op in ENDS_RUN and pc <= size:
+            pc += 1
+        else:
+            pc += 1
             starts[pc] = 1
-    return bytes(starts)
+    jumps = int.from_bytes(starts[:size], "big") & int.from_bytes(
+        code.translate(_IS_JUMPDEST), "big"
+    )
+    return CodeAnalysis(bytes(starts), jumps.to_bytes(size, "big"))
 
 
-def decode_run(code: bytes, start: int) -> Run:
-    """The run that begins at `start`; past the code's end there is an implicit STOP."""
+def run_starts(code: bytes) -> bytes:
+    """One flag byte per offset of the padded code: 1 where a run starts."""
+    return analyse(code).starts
+
+
+def jump_flags(code: bytes) -> bytes:
+    """One flag byte per offset of `code`: 1 at each JUMPDEST outside PUSH immediate data."""
+    return analyse(code).jump_flags
+
+
+def is_jump_destination(flags: bytes, destination: int) -> bool:
+    """Whether a JUMP to `destination` lands on a JUMPDEST (YP §9.4.3)."""
+    return destination < len(flags) and flags[destination] == 1
+
+
+def decode_run(code: bytes, start: int, static_gas: tuple[int, ...]) -> Run:
+    """The run that begins at `start`, its constant gas from `static_gas` (vm/schedule.py);
+    past the code's end there is an implicit STOP."""
     starts = run_starts(code)
     size = len(code)
     instructions, pc = [], start
@@ -183,7 +241,7 @@ def decode_run(code: bytes, start: int) -> Run:
         width = push_size(op)
         immediate = int.from_bytes(code[pc + 1 : pc + 1 + width].ljust(width, b"\0"), "big")
         instructions.append(Instruction(pc, op, immediate))
-        gas += STATIC_GAS_TABLE[op]
+        gas += static_gas[op]
         pops, pushes = STACK_EFFECT.get(op, (0, 0))
         needed = max(needed, pops - height)
         height += pushes - pops

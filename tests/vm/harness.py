@@ -7,6 +7,7 @@ from brainchain.state.account import Account
 from brainchain.state.state import State, set_account, set_code
 from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
 from vm.environment import BlockEnvironment
+from vm.schedule import CANCUN
 from vm.transition import TransactionResult, run_transaction
 
 KEY = bytes([9]) * 32
@@ -20,6 +21,7 @@ ENV = BlockEnvironment(
     gas_limit=30_000_000,
     base_fee=7,
     randomness=bytes(32),
+    schedule=CANCUN,  # the gas figures in these tests are the spec's (tests/vm/test_schedule.py)
 )
 
 
@@ -40,6 +42,7 @@ def send(
     gas: int = 200_000,
     value: int = 0,
     nonce: int = 0,
+    env: BlockEnvironment = ENV,
 ) -> TransactionResult:
     tx = sign_transaction(
         private_key=KEY,
@@ -53,4 +56,4 @@ def send(
         max_fee_per_gas=100,
         max_priority_fee_per_gas=1,
     )
-    return run_transaction(state, ENV, tx, 0, [])
+    return run_transaction(state, env, tx, 0, [])

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brainchain.state.state import state_root
-from tests.vm.harness import fresh_state, send
+from tests.vm.harness import ENV, fresh_state, send
 from vm.compiler import (
     BINARY,
     COMPILE_GAS,
@@ -21,6 +21,7 @@ from vm.compiler import (
     set_hot_run,
 )
 from vm.runs import decode_run, run_starts
+from vm.schedule import CANCUN
 
 WORDS = st.one_of(
     st.integers(0, 2**256 - 1),
@@ -162,11 +163,11 @@ def test_runs_split_at_jumpdests_and_gas_readers() -> None:
     code = bytes.fromhex("6001" "5a" "6002" "5b" "01" "56")
     starts = run_starts(code)
     assert [pc for pc in range(len(starts)) if starts[pc]] == [0, 3, 5, 8]
-    first = decode_run(code, 0)
+    first = decode_run(code, 0, CANCUN.static_gas)
     assert [i.op for i in first.instructions] == [0x60, 0x5A]
     assert first.static_gas == 5 and first.stack_growth == 2 and first.stack_needed == 0
-    assert decode_run(code, 3).end == 5
-    last = decode_run(code, 5)
+    assert decode_run(code, 3, CANCUN.static_gas).end == 5
+    last = decode_run(code, 5, CANCUN.static_gas)
     assert last.stack_needed == 2 and last.end == 8
 
 
@@ -177,7 +178,7 @@ def test_a_run_is_compiled_once_its_executions_have_paid_for_compiling() -> None
     turn, needed = 12, COMPILE_GAS + COMPILE_GAS_PER_OPCODE * 3
     with hot_run(DEFAULT_HOT_RUN):
         send(fresh_state(code), gas=21_000 + turn * (needed // turn - 5))  # out of gas, short
-        assert not program_for(code).compiled  # hot by count, not yet paid for
+        assert not program_for(code, ENV.schedule).compiled  # hot by count, not yet paid for
         send(fresh_state(code), gas=21_000 + turn * 10)  # pays the rest
-        assert list(program_for(code).compiled) == [0]
+        assert list(program_for(code, ENV.schedule).compiled) == [0]
     assert DEFAULT_HOT_RUN * turn < needed  # the count alone would have compiled it

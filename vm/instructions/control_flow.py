@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vm.exceptions import InvalidJumpDestError
 from vm.frame import Evm
+from vm.runs import is_jump_destination
 from vm.stack import pop, push
 
 
@@ -15,7 +16,7 @@ def stop(evm: Evm) -> None:
 def jump(evm: Evm) -> None:
     destination = pop(evm)
     # GAS: charged by dispatch (GAS_MID)
-    if destination not in evm.valid_jump_destinations:
+    if not is_jump_destination(evm.jump_flags, destination):
         raise InvalidJumpDestError(f"invalid jump destination {destination}")
     evm.pc = destination
 
@@ -25,7 +26,7 @@ def jumpi(evm: Evm) -> None:
     # GAS: charged by dispatch (GAS_HIGH)
     if not condition:
         evm.pc += 1
-    elif destination in evm.valid_jump_destinations:
+    elif is_jump_destination(evm.jump_flags, destination):
         evm.pc = destination
     else:
         raise InvalidJumpDestError(f"invalid jump destination {destination}")

@@ -6,14 +6,8 @@ from brainchain.state.state import get_account, get_account_optional, get_code
 from vm.access import access_cost, to_address
 from vm.exceptions import OutOfBoundsRead
 from vm.frame import Evm
-from vm.gas import (
-    GAS_COPY,
-    GAS_RETURN_DATA_COPY,
-    GAS_VERY_LOW,
-    calculate_memory_extend,
-    charge_gas,
-)
-from vm.memory import buffer_read, memory_write
+from vm.gas import GAS_COPY, GAS_RETURN_DATA_COPY, charge_gas, extend_memory
+from vm.memory import buffer_read
 from vm.stack import pop, push
 
 
@@ -61,19 +55,26 @@ def calldatasize(evm: Evm) -> None:
     evm.pc += 1
 
 
-def _copy_to_memory(evm: Evm, source: bytes, base_cost: int) -> None:
-    """CALLDATACOPY / CODECOPY: pop (dest, offset, size), charge, copy zero-padded."""
-    memory_start, data_start, size = pop(evm), pop(evm), pop(evm)
-    words = (size + 31) // 32
-    extend = calculate_memory_extend(len(evm.memory), [(memory_start, size)])
-    charge_gas(evm, base_cost + GAS_COPY * words + extend.cost)
-    evm.memory += bytes(extend.expand_by)
-    memory_write(evm.memory, memory_start, buffer_read(source, data_start, size))
-    evm.pc += 1
+def _pay_for_copy(evm: Evm, memory_start: int, size: int, word_cost: int = GAS_COPY) -> None:
+    """Charge a copy's words and memory growth, and grow memory. The copying opcodes'
+    GAS_VERY_LOW is charged by dispatch (vm/schedule.py): the spec charges it with the rest,
+    which halts no differently."""
+    charge_gas(evm, word_cost * ((size + 31) // 32))
+    if size and memory_start + size > len(evm.memory):
+        extend_memory(evm, memory_start, size)
+
+
+def _copy_to_memory(evm: Evm, memory_start: int, source: bytes, start: int, size: int) -> None:
+    """Copy `size` bytes of `source` from `start`, zero-padded past its end (paid for)."""
+    if size:
+        evm.memory[memory_start : memory_start + size] = buffer_read(source, start, size)
 
 
 def calldatacopy(evm: Evm) -> None:
-    _copy_to_memory(evm, evm.message.data, GAS_VERY_LOW)
+    memory_start, data_start, size = pop(evm), pop(evm), pop(evm)
+    _pay_for_copy(evm, memory_start, size)
+    _copy_to_memory(evm, memory_start, evm.message.data, data_start, size)
+    evm.pc += 1
 
 
 def codesize(evm: Evm) -> None:
@@ -83,7 +84,11 @@ def codesize(evm: Evm) -> None:
 
 
 def codecopy(evm: Evm) -> None:
-    _copy_to_memory(evm, evm.code[: evm.code_size], GAS_VERY_LOW)
+    memory_start, code_start, size = pop(evm), pop(evm), pop(evm)
+    _pay_for_copy(evm, memory_start, size)
+    # The padding past code_size is zeros, as the spec's zero-padding is: no copy of the code.
+    _copy_to_memory(evm, memory_start, evm.code, code_start, size)
+    evm.pc += 1
 
 
 def gasprice(evm: Evm) -> None:
@@ -103,13 +108,11 @@ def extcodesize(evm: Evm) -> None:
 def extcodecopy(evm: Evm) -> None:
     who = to_address(pop(evm))
     memory_start, code_start, size = pop(evm), pop(evm), pop(evm)
-    words = (size + 31) // 32
-    extend = calculate_memory_extend(len(evm.memory), [(memory_start, size)])
-    charge_gas(evm, access_cost(evm, who) + GAS_COPY * words + extend.cost)
-    evm.memory += bytes(extend.expand_by)
+    charge_gas(evm, access_cost(evm, who))
+    _pay_for_copy(evm, memory_start, size)
     state = evm.env.state
     code = get_code(state, get_account(state, who).code_hash)
-    memory_write(evm.memory, memory_start, buffer_read(code, code_start, size))
+    _copy_to_memory(evm, memory_start, code, code_start, size)
     evm.pc += 1
 
 
@@ -121,13 +124,10 @@ def returndatasize(evm: Evm) -> None:
 
 def returndatacopy(evm: Evm) -> None:
     memory_start, data_start, size = pop(evm), pop(evm), pop(evm)
-    words = (size + 31) // 32
-    extend = calculate_memory_extend(len(evm.memory), [(memory_start, size)])
-    charge_gas(evm, GAS_VERY_LOW + GAS_RETURN_DATA_COPY * words + extend.cost)
+    _pay_for_copy(evm, memory_start, size, GAS_RETURN_DATA_COPY)
     if data_start + size > len(evm.return_data):
         raise OutOfBoundsRead("return data read past its end")
-    evm.memory += bytes(extend.expand_by)
-    memory_write(evm.memory, memory_start, evm.return_data[data_start : data_start + size])
+    evm.memory[memory_start : memory_start + size] = evm.return_data[data_start : data_start + size]
     evm.pc += 1
 
 

@@ -1,37 +1,42 @@
-"""MLOAD, MSTORE, MSTORE8, MSIZE, MCOPY (spec: cancun/vm/instructions/memory.py)."""
+"""MLOAD, MSTORE, MSTORE8, MSIZE, MCOPY (spec: cancun/vm/instructions/memory.py).
+
+MLOAD, MSTORE, MSTORE8 and MCOPY charge their constant GAS_VERY_LOW through the static gas
+table (vm/schedule.py) and only growth (and copied words) themselves: the spec charges both at
+once, but a frame that runs out of either halts the same way, and the common case (no growth)
+then costs no call.
+"""
 
 from __future__ import annotations
 
 from vm.frame import Evm
-from vm.gas import GAS_COPY, GAS_VERY_LOW, calculate_memory_extend, charge_gas
-from vm.memory import memory_read_bytes, memory_write
+from vm.gas import GAS_COPY, charge_gas, extend_memory
 from vm.stack import pop, push
 
 
 def mstore(evm: Evm) -> None:
     start, value = pop(evm), pop(evm)
-    extend = calculate_memory_extend(len(evm.memory), [(start, 32)])
-    charge_gas(evm, GAS_VERY_LOW + extend.cost)
-    evm.memory += bytes(extend.expand_by)
-    memory_write(evm.memory, start, value.to_bytes(32, "big"))
+    # GAS: GAS_VERY_LOW charged by dispatch; growth, when there is any, here
+    if start + 32 > len(evm.memory):
+        extend_memory(evm, start, 32)
+    evm.memory[start : start + 32] = value.to_bytes(32, "big")
     evm.pc += 1
 
 
 def mstore8(evm: Evm) -> None:
     start, value = pop(evm), pop(evm)
-    extend = calculate_memory_extend(len(evm.memory), [(start, 1)])
-    charge_gas(evm, GAS_VERY_LOW + extend.cost)
-    evm.memory += bytes(extend.expand_by)
+    # GAS: GAS_VERY_LOW charged by dispatch; growth, when there is any, here
+    if start >= len(evm.memory):
+        extend_memory(evm, start, 1)
     evm.memory[start] = value & 0xFF
     evm.pc += 1
 
 
 def mload(evm: Evm) -> None:
     start = pop(evm)
-    extend = calculate_memory_extend(len(evm.memory), [(start, 32)])
-    charge_gas(evm, GAS_VERY_LOW + extend.cost)
-    evm.memory += bytes(extend.expand_by)
-    push(evm, int.from_bytes(memory_read_bytes(evm.memory, start, 32), "big"))
+    # GAS: GAS_VERY_LOW charged by dispatch; growth, when there is any, here
+    if start + 32 > len(evm.memory):
+        extend_memory(evm, start, 32)
+    push(evm, int.from_bytes(evm.memory[start : start + 32], "big"))
     evm.pc += 1
 
 
@@ -43,9 +48,12 @@ def msize(evm: Evm) -> None:
 
 def mcopy(evm: Evm) -> None:
     destination, source, length = pop(evm), pop(evm), pop(evm)  # EIP-5656
-    words = (length + 31) // 32
-    extend = calculate_memory_extend(len(evm.memory), [(source, length), (destination, length)])
-    charge_gas(evm, GAS_VERY_LOW + GAS_COPY * words + extend.cost)
-    evm.memory += bytes(extend.expand_by)
-    memory_write(evm.memory, destination, memory_read_bytes(evm.memory, source, length))
+    # GAS: GAS_VERY_LOW charged by dispatch; the words and any growth here
+    charge_gas(evm, GAS_COPY * ((length + 31) // 32))
+    if length:
+        end = max(source, destination)
+        if end + length > len(evm.memory):
+            extend_memory(evm, end, length)
+        memory = evm.memory
+        memory[destination : destination + length] = memory[source : source + length]
     evm.pc += 1
