@@ -53,10 +53,10 @@ DEFAULT_HOT_RUN = 32
 # Compiling is work that no gas pays for, so a run is compiled only once its executions have
 # been charged this much constant gas: otherwise code made of many tiny runs, each executed
 # just past the threshold, would buy compilations at ~0.2 Mgas/s (bench/gas_time.py). A run
-# costs ~65 µs plus ~8 µs per opcode to compile; at 40 gas per µs of compiling, compiling
-# takes at most a quarter of the time its gas buys at the 10 Mgas/s floor (issue 12).
-COMPILE_GAS = 2_600
-COMPILE_GAS_PER_OPCODE = 320
+# costs ~65 µs plus ~8 µs per opcode to compile; at 60 gas per µs of compiling, compiling
+# takes at most a sixth of the time its gas buys at the 10 Mgas/s floor (issue 12).
+COMPILE_GAS = 3_900
+COMPILE_GAS_PER_OPCODE = 480
 PROGRAM_CACHE_SIZE = 1024
 
 CompiledRun = Callable[[Evm], int]  # returns the next pc, or STOPPED
