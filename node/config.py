@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from nacl.signing import SigningKey
 
 from brainchain.crypto.secp256k1 import private_key_to_address
+from node.fl.data import parse_shard
 
 CONFIG_FILE = "config.json"
 GENESIS_FILE = "genesis.json"
@@ -32,11 +33,13 @@ EXECUTOR_DEVICES = ("auto", "cpu", "cuda")
 
 class Byzantine(Enum):
     """Test-only faults a validator can be told to commit (config "byzantine"), for the fault
-    tests of two-phase inference (node/inference_service.py)."""
+    tests of two-phase inference (node/inference_service.py) and of federated learning's
+    scoring (node/fl/service.py)."""
 
     WRONG_OUTPUT = "wrong-output"  # commit and reveal a corrupted output
     COPY_COMMITMENT = "copy-commitment"  # commit another member's commitment
     NO_REVEAL = "no-reveal"  # commit, never reveal
+    RANDOM_FL_SCORE = "random-fl-score"  # commit and reveal a seeded random score
 
 
 class ConfigError(ValueError):
@@ -133,6 +136,11 @@ class NodeConfig:
     executor_concurrency: int = 1
     executor_queue: int = 64
     models_dir: str = "models"  # relative to home
+    # Federated learning (node/fl/service.py): every node recomputes the global versions; a
+    # validator also scores the proposals it is drawn for, on its validation shard "i/n" of the
+    # model's data set (None: i = its index among the genesis validators, n = their number).
+    fl: bool = True
+    fl_validation_shard: str | None = None
     # Test-only fault for the fault tests (node/inference_service.py Byzantine); never set it
     # on a real network.
     byzantine: Byzantine | None = None
@@ -172,6 +180,12 @@ class NodeConfig:
             "executor_concurrency": self.executor_concurrency,
             "executor_queue": self.executor_queue,
             "models_dir": self.models_dir,
+            "fl": self.fl,
+            **(
+                {"fl_validation_shard": self.fl_validation_shard}
+                if self.fl_validation_shard
+                else {}
+            ),
             **({"byzantine": self.byzantine.value} if self.byzantine else {}),
         }
 
@@ -193,6 +207,13 @@ def _at_least(low: _N, value: _N, name: str) -> _N:
 
 def _optional_port(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _optional_shard(value: Any) -> str | None:
+    if value is None:
+        return None
+    parse_shard(str(value))  # raises ValueError naming the shard
+    return str(value)
 
 
 def write_config(cfg: NodeConfig) -> None:
@@ -244,6 +265,8 @@ def load_config(home: Path, **overrides: Any) -> NodeConfig:
             executor_concurrency=int(doc.get("executor_concurrency", 1)),
             executor_queue=int(doc.get("executor_queue", 64)),
             models_dir=str(doc.get("models_dir", "models")),
+            fl=bool(doc.get("fl", True)),
+            fl_validation_shard=_optional_shard(doc.get("fl_validation_shard")),
             byzantine=None if doc.get("byzantine") is None else Byzantine(doc["byzantine"]),
         )
     except (TypeError, ValueError) as exc:

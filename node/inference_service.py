@@ -9,6 +9,9 @@ commit(id, keccak(output ‖ address ‖ salt), proof). Once a committed block c
 window, it sends reveal(id, output, salt) for every journalled commit that landed. Restarted, it
 picks up its journal, and requests of recent blocks whose commit window is still open.
 
+Following blocks, drawing the VRF weight, sealing a commitment and sending a call are what every
+committee member does (node/committee_member.py), the federated-learning scorers too.
+
 Requests are settled by the chain itself at the end of their deadline block
 (vm/precompiles/inference.py `settle_due`), so no validator sends expire transactions.
 
@@ -21,23 +24,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from brainchain.crypto import ecvrf
 from brainchain.errors import BrainchainError
-from brainchain.inference import Status, commitment, fee_shares, request_seed
-from brainchain.sortition import selected_units
+from brainchain.inference import Status, fee_shares, request_seed
 from brainchain.types.block import Block
-from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
 from genesis.models import ModelSpec
 from node.chain import Chain
+from node.committee_member import Member, block_logs, follow_blocks, open_blocks, seal
 from node.config import Byzantine, NodeKeys
 from node.executors.pool import ExecutorPool
 from node.metrics import InferenceMetrics
 from node.rpc.brain import head_slots
-from node.rpc.fees import suggested_priority_fee
 from node.store.inference_journal import JournalEntry
 from vm.abi import encode_values, selector
 from vm.precompiles.addresses import INFERENCE_ADDRESS
@@ -70,16 +69,13 @@ class InferenceService:
     metrics: InferenceMetrics
     byzantine: Byzantine | None = None
     warm: bool = False  # load every model at start (config warm_models)
-    _stake: int = 0
+    member: Member = field(init=False)
     _models: dict[bytes, ModelSpec] = field(default_factory=dict)  # by model key
     _group: asyncio.TaskGroup | None = None
 
     def __post_init__(self) -> None:
-        genesis = self.chain.genesis
-        self._models = {spec.key: spec for spec in genesis.models}
-        self._stake = next(
-            (v.stake for v in genesis.validators if v.address == self.keys.address), 0
-        )
+        self.member = Member(self.chain, self.keys)
+        self._models = {spec.key: spec for spec in self.chain.genesis.models}
 
     @property
     def slots(self) -> Slots:
@@ -90,60 +86,45 @@ class InferenceService:
         are tasks of this service's group: cancelling the service cancels them."""
         if self.byzantine is not None:
             log.warning("BYZANTINE TEST MODE: this validator will %s", self.byzantine.value)
-        queue = self.chain.subscribe()
         try:
-            async with asyncio.TaskGroup() as group:
-                self._group = group
-                if self.warm:
-                    group.create_task(self.pool.warm())
-                self._resume()
-                ready.set()
-                while True:
-                    self._on_block(await queue.get())
+            await follow_blocks(self.chain, ready, self._start, self._on_block)
         finally:
-            self.chain.unsubscribe(queue)
             self.pool.close()
+
+    def _start(self, group: asyncio.TaskGroup) -> None:
+        self._group = group
+        if self.warm:
+            group.create_task(self.pool.warm())
+        self._resume()
 
     # --- blocks in ----------------------------------------------------------------------------
 
     def _resume(self) -> None:
         """After a restart: requests of blocks whose commit window is still open."""
-        params = self.chain.genesis.inference
-        head = self.chain.head.height
         journalled = {e.request_id for e in self.chain.store.inference.entries()}
-        first = max(1, head - params["commit_blocks"] + 1)
-        for height in range(first, head + 1):
-            block = self.chain.block_by_height(height)
-            if block is not None:
-                self._requests_in(block, skip=journalled)
-        self._advance(head)
+        for block in open_blocks(self.chain, self.chain.genesis.inference["commit_blocks"]):
+            self._requests_in(block, skip=journalled)
+        self._advance(self.chain.head.height)
 
     def _on_block(self, block: Block) -> None:
         self._requests_in(block, skip=set())
         self._advance(block.height)
 
     def _requests_in(self, block: Block, skip: set[int]) -> None:
-        for receipt in self.chain.receipts(block.hash):
-            for entry in receipt.logs:
-                requested = decode_requested(entry)
-                if requested is not None and requested.request_id not in skip:
-                    self.metrics.requests.inc()
-                    self._consider(requested, block)
+        for entry in block_logs(self.chain, block):
+            requested = decode_requested(entry)
+            if requested is not None and requested.request_id not in skip:
+                self.metrics.requests.inc()
+                self._consider(requested, block)
 
     def _consider(self, requested: Requested, block: Block) -> None:
         """Evaluate the VRF for a request; start the model run when selected."""
         spec = self._models.get(requested.model_key)
-        if self._stake == 0 or spec is None:
+        if spec is None:
             return
         params = self.chain.genesis.inference
         seed = request_seed(requested.request_id, block.hash)
-        proof = ecvrf.prove(self.keys.vrf_key, seed)
-        weight = selected_units(
-            ecvrf.proof_to_hash(proof),
-            self._stake,
-            self.chain.genesis.total_stake,
-            params["committee_size"],
-        )
+        proof, weight = self.member.draw(seed, params["committee_size"])
         if weight == 0:
             log.debug("request %d: not selected", requested.request_id)
             return
@@ -177,8 +158,7 @@ class InferenceService:
             return
         if self.byzantine is Byzantine.WRONG_OUTPUT:
             output = bytes(b ^ 0xFF for b in output)
-        salt = os.urandom(32)
-        hidden = commitment(output, self.keys.address, salt)
+        salt, hidden = seal(output, self.keys.address)
         if self.byzantine is Byzantine.COPY_COMMITMENT:
             copied = await self._someone_elses_commitment(requested.request_id, too_late)
             if copied is None:
@@ -274,29 +254,5 @@ class InferenceService:
     # --- transactions out ---------------------------------------------------------------------
 
     def _send(self, data: bytes, gas: int, what: str) -> bool:
-        """Sign and submit a call to INFERENCE from the validator's account; False if refused.
-
-        Runs on the event loop without awaiting between reading the pending nonce and
-        submitting, so two sends never take the same nonce.
-        """
-        chain = self.chain
-        tip = suggested_priority_fee(chain)
-        tx = sign_transaction(
-            private_key=self.keys.account_key,
-            tx_type=TX_FEE_MARKET,
-            chain_id=chain.chain_id,
-            nonce=chain.pending_nonce(self.keys.address),
-            gas=gas,
-            to=INFERENCE_ADDRESS,
-            value=0,
-            data=data,
-            max_fee_per_gas=2 * chain.next_base_fee() + tip,
-            max_priority_fee_per_gas=tip,
-        )
-        try:
-            chain.submit_transaction(tx.raw)
-        except BrainchainError as exc:
-            log.warning("%s refused by the mempool: %s", what, exc)
-            return False
-        log.info("sent %s (tx 0x%s)", what, tx.hash.hex())
-        return True
+        """Sign and submit a call to INFERENCE from the validator's account; False if refused."""
+        return self.member.send(INFERENCE_ADDRESS, data, gas, what)

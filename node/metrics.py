@@ -22,6 +22,13 @@ STEP_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 MODEL_BUCKETS_S = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
 
 
+def _model_seconds(
+    name: str, doc: str, r: CollectorRegistry, labels: tuple[str, ...] = ()
+) -> Histogram:
+    """A histogram of the time some model work takes, from 10 ms to 2 minutes."""
+    return Histogram(name, doc, labels, buckets=MODEL_BUCKETS_S, registry=r)
+
+
 class InferenceMetrics:
     """What a validator's inference service and executor did (DESIGN.md §5)."""
 
@@ -34,19 +41,11 @@ class InferenceMetrics:
             "brainchain_inference_weight", "committee weight this validator was given", registry=r
         )
         self.queue = Gauge("brainchain_executor_queue", "model runs waiting or running", registry=r)
-        self.load_seconds = Histogram(
-            "brainchain_model_load_seconds",
-            "time to load a model",
-            ["model"],
-            buckets=MODEL_BUCKETS_S,
-            registry=r,
+        self.load_seconds = _model_seconds(
+            "brainchain_model_load_seconds", "time to load a model", r, ("model",)
         )
-        self.run_seconds = Histogram(
-            "brainchain_model_run_seconds",
-            "time to run a model on one request",
-            ["model"],
-            buckets=MODEL_BUCKETS_S,
-            registry=r,
+        self.run_seconds = _model_seconds(
+            "brainchain_model_run_seconds", "time to run a model on one request", r, ("model",)
         )
         self.commits = Counter("brainchain_inference_commits", "commits sent", registry=r)
         self.reveals = Counter("brainchain_inference_reveals", "reveals sent", registry=r)
@@ -61,6 +60,40 @@ class InferenceMetrics:
         )
         self.bond_wei = Gauge(
             "brainchain_inference_bond_wei", "this validator's inference bond", registry=r
+        )
+
+
+class FlMetrics:
+    """What the federated-learning service did (DESIGN.md §6): scoring as a committee member,
+    and recomputing the global versions as every node does."""
+
+    def __init__(self, r: CollectorRegistry) -> None:
+        self.proposals = Counter("brainchain_fl_proposals", "FL proposals seen", registry=r)
+        self.selected = Counter(
+            "brainchain_fl_selected", "FL proposals this validator was drawn to score", registry=r
+        )
+        self.scored = Counter("brainchain_fl_scored", "FL proposals scored", registry=r)
+        self.score_seconds = _model_seconds(
+            "brainchain_fl_score_seconds", "time to fetch and score one proposal", r
+        )
+        self.commits = Counter("brainchain_fl_commits", "score commits sent", registry=r)
+        self.reveals = Counter("brainchain_fl_reveals", "score reveals sent", registry=r)
+        self.attests = Counter("brainchain_fl_attests", "version attestations sent", registry=r)
+        self.recomputed = Counter(
+            "brainchain_fl_versions_recomputed", "global versions recomputed", registry=r
+        )
+        self.recompute_seconds = _model_seconds(
+            "brainchain_fl_recompute_seconds",
+            "time to recompute one global version (fetch, mix, store, evaluate)",
+            r,
+        )
+        self.mismatches = Counter(
+            "brainchain_fl_hash_mismatches",
+            "versions whose attested hash differs from this node's recomputation",
+            registry=r,
+        )
+        self.collected = Counter(
+            "brainchain_fl_blobs_collected", "blobs garbage-collected", registry=r
         )
 
 
@@ -90,6 +123,7 @@ class NodeMetrics:
             registry=r,
         )
         self.inference = InferenceMetrics(r)
+        self.fl = FlMetrics(r)
         self._last_commit = time.monotonic()
         self._position: tuple[int, int, str] | None = None  # (height, round, step) now
         self._entered = 0.0  # when the machine reached that position

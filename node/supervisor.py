@@ -2,8 +2,9 @@
 
 Services run in one asyncio.TaskGroup, each started once the one before it is ready (STYLE §5):
 the trio guest, the libp2p host, consensus, the inference service with its executor (torch
-loads on the first model run, not at start), then the RPC server. One failing cancels the rest;
-SIGINT and SIGTERM cancel the group; the chain (LevelDB) closes last.
+loads on the first model run, not at start), the federated-learning service (every node
+recomputes; validators also score), then the RPC server with its blob routes. One failing
+cancels the rest; SIGINT and SIGTERM cancel the group; the chain (LevelDB) closes last.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import signal
 from collections.abc import Awaitable, Callable
 
 from genesis.format import Genesis, load_genesis
-from node.blob_fetch import answer_blob
+from node.blob_fetch import BlobFetcher, answer_blob
 from node.block_sync import answer_sync
 from node.chain import CallLimits, Chain, NodeStatus
 from node.config import (
+    Byzantine,
     ConfigError,
     NodeConfig,
     NodeKeys,
@@ -29,6 +32,9 @@ from node.config import (
 )
 from node.consensus_driver import ConsensusDriver
 from node.executors.pool import ExecutorPool, ExecutorStats
+from node.fl.data import parse_shard
+from node.fl.pins import BlobPins
+from node.fl.service import FlService
 from node.inference_service import InferenceService
 from node.metrics import NodeMetrics
 from node.metrics import serve as serve_metrics
@@ -100,6 +106,17 @@ async def run_node(cfg: NodeConfig) -> None:
             await _start(tg, driver.serve)
             if cfg.run_models:
                 await _start(tg, _inference_service(cfg, chain, keys, metrics).serve)
+            blobs = rpc.BlobAccess(
+                pins=BlobPins(),
+                fetcher=BlobFetcher(
+                    chain.store.blobs,
+                    p2p,
+                    misbehaved=p2p.penalise,
+                    rng=random.Random(keys.address),
+                ),
+            )
+            if cfg.fl:
+                await _start(tg, _fl_service(cfg, chain, keys, metrics, blobs).serve)
             chain.node_status = lambda: NodeStatus(
                 peers=len(p2p.peers()),
                 round=driver.machine.round,
@@ -116,6 +133,7 @@ async def run_node(cfg: NodeConfig) -> None:
                     ready=rpc_ready,
                     bound=bound,
                     simulations=SimulationPool(cfg.rpc_simulation_workers),
+                    blobs=blobs,
                 )
             )
             await rpc_ready.wait()
@@ -196,7 +214,24 @@ def _inference_service(
         ),
     )
     chain.model_runner = pool.run_sync
-    return InferenceService(chain, keys, pool, stats, byzantine=cfg.byzantine, warm=cfg.warm_models)
+    byzantine = None if cfg.byzantine is Byzantine.RANDOM_FL_SCORE else cfg.byzantine
+    return InferenceService(chain, keys, pool, stats, byzantine=byzantine, warm=cfg.warm_models)
+
+
+def _fl_service(
+    cfg: NodeConfig, chain: Chain, keys: NodeKeys, metrics: NodeMetrics, blobs: rpc.BlobAccess
+) -> FlService:
+    """The FL service, fetching and pinning blobs as the blob routes do."""
+    assert blobs.fetcher is not None
+    return FlService(
+        chain,
+        keys,
+        blobs.fetcher,
+        metrics.fl,
+        blobs.pins,
+        shard=None if cfg.fl_validation_shard is None else parse_shard(cfg.fl_validation_shard),
+        byzantine=cfg.byzantine,
+    )
 
 
 async def _count_blocks(chain: Chain, metrics: NodeMetrics) -> None:

@@ -11,6 +11,7 @@ import logging
 import click
 
 from node.cli.devnet import devnet
+from node.cli.fl import fl
 from node.cli.inference import infer, inference, models
 from node.cli.node_cmd import node
 from node.cli.query import balance, block, status
@@ -28,7 +29,20 @@ def cli(verbose: bool) -> None:
     )
 
 
-for command in (node, devnet, status, block, balance, tx, contract, vrf, models, infer, inference):
+for command in (
+    node,
+    devnet,
+    status,
+    block,
+    balance,
+    tx,
+    contract,
+    vrf,
+    models,
+    infer,
+    inference,
+    fl,
+):
     cli.add_command(command)
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 MODEL_ID = "digits-mlp"
+DATA_SET = "digits"  # what it classifies (node/fl/data.py): its validation and test data
 INPUTS, HIDDEN, CLASSES = 64, 32, 10
 SHAPES: dict[str, tuple[int, ...]] = {  # the model's tensors, in canonical (sorted) order
     "fc1.bias": (HIDDEN,),

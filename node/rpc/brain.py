@@ -66,16 +66,18 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_ID = 2**256 - 1
 
 
-def head_slots(chain: Chain) -> ReadOnlySlots:
-    """The INFERENCE account's storage at the chain's head, for the readers.
+def head_slots(chain: Chain, account: bytes = INFERENCE_ADDRESS) -> ReadOnlySlots:
+    """A precompile's storage at the chain's head (INFERENCE's unless `account` says), for the
+    readers.
 
     Handlers run on the event loop thread, where blocks also commit, so the head cannot move
     while one request is being read.
     """
-    return ReadOnlySlots(partial(chain.storage, INFERENCE_ADDRESS))
+    return ReadOnlySlots(partial(chain.storage, account))
 
 
-def _expect_params(params: list[Any], count: int) -> None:
+def expect_params(params: list[Any], count: int) -> None:
+    """Raises InvalidParams unless there are exactly `count` params."""
     if len(params) != count:
         raise InvalidParams(f"expected {count} params, got {len(params)}")
 
@@ -121,19 +123,31 @@ def brain_list_models(chain: Chain, params: list[Any]) -> list[dict[str, Any]]:
     Raises:
         InvalidParams: any params.
     """
-    _expect_params(params, 0)
+    expect_params(params, 0)
     return [_model_json(spec, model) for spec, model in registered_models(chain)]
 
 
 # --- requests -----------------------------------------------------------------------------
 
 
-def _request_id(value: Any) -> int:
+def uint_param(value: Any, name: str, limit: int = MAX_REQUEST_ID) -> int:
+    """An id or count given as a JSON number or a hex quantity, at most `limit`.
+
+    Raises:
+        InvalidParams: neither, negative, or over `limit`; the message names the param.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value <= MAX_REQUEST_ID:
-            raise InvalidParams(f"invalid request id: {value} is not a uint256")
-        return value
-    return parse_quantity(value, "request id")
+        number = value
+    else:
+        number = parse_quantity(value, name)
+    if not 0 <= number <= limit:
+        bound = "a uint256" if limit == MAX_REQUEST_ID else f"in 0..{limit}"
+        raise InvalidParams(f"invalid {name}: {value} is not {bound}")
+    return number
+
+
+def _request_id(value: Any) -> int:
+    return uint_param(value, "request id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +293,7 @@ def brain_get_inference(chain: Chain, params: list[Any]) -> dict[str, Any] | Non
     Raises:
         InvalidParams: not exactly one param, or one that is not a uint256 (JSON number or hex).
     """
-    _expect_params(params, 1)
+    expect_params(params, 1)
     request_id = _request_id(params[0])
     slots = head_slots(chain)
     record = load_request(slots, request_id)

@@ -15,6 +15,7 @@ from node.chain import CallRequest, Chain
 from node.rpc.brain import brain_get_inference, brain_list_models
 from node.rpc.errors import SERVER_ERROR, InvalidParams, RpcError
 from node.rpc.fees import fee_history, suggested_priority_fee
+from node.rpc.fl import brain_get_fl_proposal, brain_get_fl_task, brain_get_fl_version
 from node.rpc.hexfmt import (
     address,
     data,
@@ -421,6 +422,9 @@ METHODS: dict[str, Handler] = {
     "brain_nodeStatus": brain_node_status,
     "brain_listModels": brain_list_models,
     "brain_getInference": brain_get_inference,
+    "brain_getFlTask": brain_get_fl_task,
+    "brain_getFlVersion": brain_get_fl_version,
+    "brain_getFlProposal": brain_get_fl_proposal,
     "net_listening": net_listening,
     "eth_chainId": eth_chain_id,
     "eth_blockNumber": eth_block_number,

@@ -1,8 +1,22 @@
-"""The JSON-RPC 2.0 server over HTTP (aiohttp): single and batch requests.
+"""The JSON-RPC 2.0 server over HTTP (aiohttp): single and batch requests, and the blob routes.
 
 Bounded on raw bytes before parsing (request body, its nesting: node/rpc/jsonbody.py, batch
 length), answers every malformed request with the JSON-RPC error for it, and binds 127.0.0.1
 unless told otherwise.
+
+Federated-learning weights travel as content-addressed blobs (DESIGN.md §6); trainers put and
+get them on the same host and port:
+
+    POST /blobs            body: the blob's bytes, with a Content-Length of at most the store's
+                           limit (MAX_BLOB_BYTES), checked before the body is read
+                           → 200 {"id": "0x<keccak-256 of the bytes>", "size": n}
+    GET  /blobs/0x<id>     → 200 the bytes (application/octet-stream), from the store, else from
+                           peers when the node has a fetcher; 404 when nobody has them
+
+Errors are JSON {"error": {"code": <HTTP status>, "message": …}}: 400 for a malformed id or an
+empty or short body, 411 without a Content-Length, 413 over the limit. An upload is stored
+(fsynced) and pinned against garbage collection for node/fl/pins.py's PIN_BLOCKS heights, time
+for the transaction that names it to land; then it is served to peers like any other blob.
 """
 
 from __future__ import annotations
@@ -10,13 +24,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler as HttpHandler
 
+from brainchain.crypto.keccak import keccak256
 from brainchain.errors import BrainchainError
+from node.blob_fetch import BlobFetcher, BlobUnavailable
 from node.chain import Chain
+from node.fl.pins import BlobPins
 from node.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -31,6 +50,7 @@ from node.rpc.logs import FilterRegistry
 from node.rpc.methods import FILTER_METHODS, METHODS, FilterHandler, Handler
 from node.rpc.simulations import SIMULATIONS, SimulationPool
 from node.site import serve_app
+from node.store.blobs import BlobTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +59,20 @@ MAX_BATCH = 1000
 CHAIN_KEY: web.AppKey[Chain] = web.AppKey("chain", Chain)
 METHODS_KEY: web.AppKey[dict[str, Handler]] = web.AppKey("methods", dict)
 SIMULATIONS_KEY: web.AppKey[SimulationPool] = web.AppKey("simulations", SimulationPool)
+BLOB_FETCH_TIMEOUT_S = 30.0  # a GET of a blob only peers hold waits this long at most
+_BLOB_ID = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class BlobAccess:
+    """What the blob routes need beside the chain's store: the pins that keep an upload from
+    garbage collection, and a fetcher for blobs only peers hold (None: the store only)."""
+
+    pins: BlobPins = field(default_factory=BlobPins)
+    fetcher: BlobFetcher | None = None
+
+
+BLOBS_KEY: web.AppKey[BlobAccess] = web.AppKey("blobs", BlobAccess)
 
 
 def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -148,11 +182,63 @@ async def _journaled(request: web.Request, handler: HttpHandler) -> web.StreamRe
     return response
 
 
-def make_app(chain: Chain, simulations: SimulationPool | None = None) -> web.Application:
-    """The aiohttp application serving JSON-RPC at POST /."""
+# --- blobs ----------------------------------------------------------------------------------
+
+
+def _http_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": {"code": status, "message": message}}, status=status)
+
+
+async def _upload_blob(request: web.Request) -> web.Response:
+    """POST /blobs: store the body as a blob, pinned; answer its id and size."""
+    chain = request.app[CHAIN_KEY]
+    store = chain.store.blobs
+    size = request.content_length
+    if size is None:
+        return _http_error(411, "a blob upload needs a Content-Length")
+    if size > store.max_bytes:  # refused before a byte of the body is read
+        return _http_error(413, f"blob of {size} bytes exceeds the limit of {store.max_bytes}")
+    if size == 0:
+        return _http_error(400, "empty blob")
+    try:
+        body = await request.content.readexactly(size)
+    except asyncio.IncompleteReadError as short:
+        return _http_error(400, f"body of {len(short.partial)} bytes, not {size}")
+    blob_id = keccak256(body)
+    await request.app[BLOBS_KEY].pins.pin(blob_id, chain.head.height)  # before it is stored
+    await asyncio.to_thread(store.put, body)
+    log.info("blob 0x%s of %d bytes uploaded", blob_id.hex(), size)
+    return web.json_response({"id": "0x" + blob_id.hex(), "size": size})
+
+
+async def _download_blob(request: web.Request) -> web.StreamResponse:
+    """GET /blobs/0x<id>: the blob's bytes, from the store or else from peers."""
+    text = request.match_info["blob_id"]
+    if not _BLOB_ID.fullmatch(text):
+        return _http_error(400, f"blob id must be 0x and 64 hex digits, not {text[:80]!r}")
+    blob_id = bytes.fromhex(text[2:])
+    chain, access = request.app[CHAIN_KEY], request.app[BLOBS_KEY]
+    blob = await asyncio.to_thread(chain.store.blobs.get, blob_id)
+    if blob is None and access.fetcher is not None:
+        await access.pins.pin(blob_id, chain.head.height)
+        try:
+            async with asyncio.timeout(BLOB_FETCH_TIMEOUT_S):
+                blob = await access.fetcher.fetch(blob_id)
+        except (BlobUnavailable, BlobTooLarge, TimeoutError) as exc:
+            log.info("blob 0x%s asked for over HTTP: %s", blob_id.hex(), str(exc) or "timed out")
+    if blob is None:
+        return _http_error(404, f"no blob {text}")
+    return web.Response(body=blob, content_type="application/octet-stream")
+
+
+def make_app(
+    chain: Chain, simulations: SimulationPool | None = None, blobs: BlobAccess | None = None
+) -> web.Application:
+    """The aiohttp application serving JSON-RPC at POST / and blobs at /blobs."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_journaled])
     app[CHAIN_KEY] = chain
     app[METHODS_KEY] = bind_methods(FilterRegistry())
+    app[BLOBS_KEY] = blobs or BlobAccess()
     pool = app[SIMULATIONS_KEY] = simulations or SimulationPool()
 
     async def close_pool(_: web.Application) -> None:
@@ -160,6 +246,8 @@ def make_app(chain: Chain, simulations: SimulationPool | None = None) -> web.App
 
     app.on_cleanup.append(close_pool)
     app.router.add_post("/", _handle_http)
+    app.router.add_post("/blobs", _upload_blob)
+    app.router.add_get("/blobs/{blob_id}", _download_blob)
     return app
 
 
@@ -171,10 +259,11 @@ async def serve(
     ready: asyncio.Event,
     bound: list[int],
     simulations: SimulationPool | None = None,
+    blobs: BlobAccess | None = None,
 ) -> None:
     """Serve until cancelled; append the bound port to `bound`, then set `ready`."""
     await serve_app(
-        make_app(chain, simulations),
+        make_app(chain, simulations, blobs),
         what="JSON-RPC",
         host=host,
         port=port,

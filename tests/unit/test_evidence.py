@@ -78,7 +78,9 @@ class Outbox:
 
     send = publish
 
-    async def request(self, peer_id: str, protocol: str, data: bytes, timeout_s: float = 1) -> bytes:
+    async def request(
+        self, peer_id: str, protocol: str, data: bytes, timeout_s: float = 1
+    ) -> bytes:
         raise AssertionError("no requests here")
 
     def peers(self) -> list[str]:
