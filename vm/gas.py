@@ -138,9 +138,11 @@ def extend_memory(evm: Evm, offset: int, size: int) -> None:
     Raises:
         OutOfGasError: not enough gas for the growth.
     """
-    extend = calculate_memory_extend(len(evm.memory), [(offset, size)])
-    charge_gas(evm, extend.cost)
-    evm.memory += bytes(extend.expand_by)
+    before = len(evm.memory)
+    after = (offset + size + 31) // 32 * 32
+    if size and after > before:  # calculate_memory_extend for one range, without its objects
+        charge_gas(evm, memory_cost(after) - memory_cost(before))
+        evm.memory += bytes(after - before)
 
 
 def calculate_message_call_gas(
