@@ -13,7 +13,8 @@
 | b"P" + height + block hash   | blocks we proposed or precommitted, by the WAL |
 | b"E" + offence key           | height of the block that recorded the evidence |
 | b"I" + request id (32, BE)   | inference journal: output and salt we commit to |
-| b"I" + b"fs" / b"fv" + …     | FL scores we commit to, versions we recomputed (inference_journal.py) |
+| b"I" + b"fs" + proposal id   | FL score and salt we commit to                 |
+| b"I" + b"fv" + task + version| FL version we recomputed (inference_journal.py) |
 | b"J" + sender + nonce + hash | transaction journal: raw txs clients sent here  |
 | b"L" + blob id (32)          | blob size (8, BE), written with its chunks     |
 | b"L" + blob id + index (4)   | a chunk of the blob (node/store/blobs.py)      |
