@@ -197,7 +197,8 @@ def test_validators_in_a_line_and_a_follower_commit_through_relays(tmp_path: Pat
 
 
 # Creation code that calls the identity precompile forever: every simulation of it runs until
-# the node's time limit (5 s) stops it.
+# the node's gas cap (50M, 3-5 s of work at brainchain's prices, vm/schedule.py) or its time
+# limit (5 s) stops it.
 CALLS_FOREVER = "0x5b600080808060045afa50600056"
 HEAVY_CALLS_S = 12.0
 
@@ -225,7 +226,6 @@ def test_heights_advance_while_every_node_serves_heavy_calls(network: Network) -
     stop.set()
     for thread in floods:
         thread.join()
-    assert answers and all(
-        "execution aborted (timeout = 5s)" in a or "too many simulations" in a for a in answers
-    ), answers[:3]
+    stopped = ("execution aborted (timeout = 5s)", "out of gas", "too many simulations")
+    assert answers and all(any(s in a for s in stopped) for a in answers), answers[:3]
     assert all(d >= b + 3 for b, d in zip(before, during, strict=True)), (before, during)
