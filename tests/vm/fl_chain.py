@@ -29,8 +29,8 @@ from brainchain.types.receipt import Receipt
 from tests.vm.inference_chain import USER_KEY, InferenceChain, Member, call_data
 from vm.precompiles.addresses import FL_REGISTRY_ADDRESS
 from vm.precompiles.fl_registry import GET_PROPOSAL_TYPES, GET_TASK_TYPES, GET_VERSION_TYPES
-from vm.precompiles.fl_state import LAST_TASK_SLOT, FlStateSlots
-from vm.precompiles.inference_state import load_counter
+from vm.precompiles.fl_state import LAST_TASK_SLOT
+from vm.precompiles.inference_state import StateSlots, load_counter
 from vm.transition import child_environment, run_transaction
 
 FL = FL_REGISTRY_ADDRESS
@@ -75,11 +75,11 @@ class FlChain(InferenceChain):
         fraction: int = DEFAULT_COMMITTEE_FRACTION,
     ) -> int:
         self.send(USER_KEY, CREATE, model, INITIAL, SIZE, window, threshold, staleness, fraction)
-        return FlStateSlots(self.state).load(LAST_TASK_SLOT)
+        return StateSlots(self.state, FL_REGISTRY_ADDRESS).load(LAST_TASK_SLOT)
 
     def propose(self, task_id: int, base: int, n: int = 1, key: bytes = USER_KEY) -> int:
         self.send(key, PROPOSE, task_id, base, weights(n), SIZE)
-        return load_counter(FlStateSlots(self.state))[0]
+        return load_counter(StateSlots(self.state, FL_REGISTRY_ADDRESS))[0]
 
     # --- views ------------------------------------------------------------------------------
 

@@ -31,6 +31,17 @@ def revert_with_reason(evm: Evm, reason: str) -> NoReturn:
     raise Revert(reason)
 
 
+def revert_outside_window(evm: Evm, what: str, first: int, last: int) -> NoReturn:
+    """Revert a call made outside its window of heights first..last; `what` says who takes what
+    then (the commit, reveal and attestation windows of INFERENCE and FL_REGISTRY).
+
+    Raises:
+        Revert: always, with the window and this block's height in the reason.
+    """
+    height = evm.env.block.height
+    revert_with_reason(evm, f"{what} at heights {first}..{last}, this is {height}")
+
+
 def call_arguments(evm: Evm, name: str, signature: str) -> tuple[Any, ...]:
     """The arguments of a call to `signature`, e.g. `f(bytes32,bytes)`, the one function that
     precompile `name` offers.

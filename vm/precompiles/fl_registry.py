@@ -76,7 +76,14 @@ from brainchain.fl import (
     stale,
     verdict,
 )
-from brainchain.inference import commit_end, commitment, committing, deadline, reaches_quorum
+from brainchain.inference import (
+    commit_end,
+    commitment,
+    committing,
+    deadline,
+    reaches_quorum,
+    revealing,
+)
 from brainchain.state.state import State, get_account, set_account
 from brainchain.types.receipt import Log
 from vm.abi import decode_values, encode_values
@@ -86,12 +93,11 @@ from vm.instructions.block import ancestor_hash
 from vm.precompiles.addresses import COMMITTEE_ADDRESS, FL_REGISTRY_ADDRESS, INFERENCE_ADDRESS
 from vm.precompiles.committee import sortition_weight
 from vm.precompiles.costs import GAS_COMMITTEE
-from vm.precompiles.errors import revert_with_reason
+from vm.precompiles.errors import revert_outside_window, revert_with_reason
 from vm.precompiles.fl_state import (
     FINALIZED_UPTO_SLOT,
     LAST_TASK_SLOT,
     MEMBERS_LIMIT,
-    FlStateSlots,
     MeteredReads,
     Proposal,
     Score,
@@ -432,14 +438,10 @@ def commit_score(evm: Evm, args: tuple[Any, ...]) -> None:
     proposal = _proposal_or_revert(evm, slots, proposal_id)
     params = _inference_params(evm)
     commit_blocks = params.load(COMMIT_BLOCKS_SLOT)
-    height = evm.env.block.height
-    if not committing(height, proposal.included, commit_blocks):
+    if not committing(evm.env.block.height, proposal.included, commit_blocks):
         end = commit_end(proposal.included, commit_blocks)
-        revert_with_reason(
-            evm,
-            f"{NAME}: proposal {proposal_id} takes commits at heights {proposal.included + 1}"
-            f"..{end}, this is {height}",
-        )
+        what = f"{NAME}: proposal {proposal_id} takes commits"
+        revert_outside_window(evm, what, proposal.included + 1, end)
     member = evm.message.caller
     if hidden == ZERO_HASH:
         revert_with_reason(evm, f"{NAME}: the zero commitment is reserved for no commitment")
@@ -476,15 +478,11 @@ def reveal_score(evm: Evm, args: tuple[Any, ...]) -> None:
     proposal = _proposal_or_revert(evm, slots, proposal_id)
     params = _inference_params(evm)
     commit_blocks, reveal_blocks = params.load(COMMIT_BLOCKS_SLOT), params.load(REVEAL_BLOCKS_SLOT)
-    height = evm.env.block.height
-    opens = commit_end(proposal.included, commit_blocks) + 1
-    closes = deadline(proposal.included, commit_blocks, reveal_blocks)
-    if not opens <= height <= closes:
-        revert_with_reason(
-            evm,
-            f"{NAME}: proposal {proposal_id} takes reveals at heights {opens}..{closes},"
-            f" this is {height}",
-        )
+    if not revealing(evm.env.block.height, proposal.included, commit_blocks, reveal_blocks):
+        opens = commit_end(proposal.included, commit_blocks) + 1
+        closes = deadline(proposal.included, commit_blocks, reveal_blocks)
+        what = f"{NAME}: proposal {proposal_id} takes reveals"
+        revert_outside_window(evm, what, opens, closes)
     member = evm.message.caller
     entry = load_score(slots, proposal_id, member)
     if entry is None:
@@ -523,13 +521,9 @@ def attest_version(evm: Evm, args: tuple[Any, ...]) -> None:
         revert_with_reason(
             evm, f"{NAME}: version {version} of task {task_id} is final: its hash is attested"
         )
-    height = evm.env.block.height
-    if not attesting(height, record.finalized):
-        revert_with_reason(
-            evm,
-            f"{NAME}: version {version} of task {task_id} takes attestations at heights"
-            f" {record.finalized + 1}..{attest_end(record.finalized)}, this is {height}",
-        )
+    if not attesting(evm.env.block.height, record.finalized):
+        what = f"{NAME}: version {version} of task {task_id} takes attestations"
+        revert_outside_window(evm, what, record.finalized + 1, attest_end(record.finalized))
     member = evm.message.caller
     entry = load_score(slots, record.proposal_id, member)
     if entry is None or not entry.revealed:
@@ -665,7 +659,7 @@ def fl_registry(evm: Evm) -> None:
 def finalize_due(state: State, height: int) -> None:
     """End-of-block finalization of the proposals whose deadline is `height`: each expires,
     is rejected, or becomes its task's next version (brainchain.fl.verdict)."""
-    slots = FlStateSlots(state)
+    slots = StateSlots(state, FL_REGISTRY_ADDRESS)
     done, (last_id, _, _) = slots.load(FINALIZED_UPTO_SLOT), load_counter(slots)
     if done == last_id:
         return

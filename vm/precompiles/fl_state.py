@@ -27,11 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from brainchain.fl import ProposalStatus
-from brainchain.state.state import State, get_storage, set_storage
+from brainchain.state.state import get_storage
 from vm.access import warm_slot
 from vm.frame import Evm
 from vm.gas import GAS_COLD_SLOAD, GAS_WARM_ACCESS, charge_gas
-from vm.precompiles.addresses import FL_REGISTRY_ADDRESS
 from vm.precompiles.inference_state import Slots, address_word, word_address
 from vm.precompiles.layout import WORD_BYTES, array_slot, mapping_slot
 
@@ -68,19 +67,6 @@ SCORE_STATE = 1  # weight (192) | revealed score (32) | attested (1) | revealed 
 # Version struct words.
 VERSION_HEAD = 0  # proposal (64) | median score (32) | alpha (32) | finalized height (64)
 VERSION_GLOBAL = 1  # keccak of the global weights blob, once attested
-
-
-@dataclass(slots=True)
-class FlStateSlots:
-    """FL_REGISTRY's storage written by the protocol itself (end-of-block finalization): no gas."""
-
-    state: State
-
-    def load(self, slot: int) -> int:
-        return get_storage(self.state, FL_REGISTRY_ADDRESS, slot)
-
-    def store(self, slot: int, value: int) -> None:
-        set_storage(self.state, FL_REGISTRY_ADDRESS, slot, value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from brainchain.inference import (
     fee_shares,
     reaches_quorum,
     request_seed,
+    revealing,
 )
 from brainchain.state.state import (
     State,
@@ -65,7 +66,7 @@ from vm.instructions.block import ancestor_hash
 from vm.precompiles.addresses import INFERENCE_ADDRESS
 from vm.precompiles.committee import sortition_weight
 from vm.precompiles.costs import GAS_COMMITTEE
-from vm.precompiles.errors import revert_with_reason
+from vm.precompiles.errors import revert_outside_window, revert_with_reason
 from vm.precompiles.inference_state import (
     COMMIT_BLOCKS_SLOT,
     COMMITTEE_SIZE_SLOT,
@@ -236,15 +237,11 @@ def commit(evm: Evm, args: tuple[Any, ...]) -> None:
     request_id, hidden, proof = args
     slots = MeteredSlots(evm)
     record = _request_or_revert(evm, slots, request_id)
-    height = evm.env.block.height
     commit_blocks = slots.load(COMMIT_BLOCKS_SLOT)
-    if not committing(height, record.included, commit_blocks):
+    if not committing(evm.env.block.height, record.included, commit_blocks):
         end = commit_end(record.included, commit_blocks)
-        revert_with_reason(
-            evm,
-            f"{NAME}: request {request_id} takes commits at heights {record.included + 1}..{end},"
-            f" this is {height}",
-        )
+        what = f"{NAME}: request {request_id} takes commits"
+        revert_outside_window(evm, what, record.included + 1, end)
     member = evm.message.caller
     if hidden == bytes(32):
         revert_with_reason(evm, f"{NAME}: the zero commitment is reserved for no commitment")
@@ -284,16 +281,11 @@ def reveal(evm: Evm, args: tuple[Any, ...]) -> None:
     request_id, output, salt = args
     slots = MeteredSlots(evm)
     record = _request_or_revert(evm, slots, request_id)
-    height = evm.env.block.height
     commit_blocks, reveal_blocks = slots.load(COMMIT_BLOCKS_SLOT), slots.load(REVEAL_BLOCKS_SLOT)
-    opens = commit_end(record.included, commit_blocks) + 1
-    closes = deadline(record.included, commit_blocks, reveal_blocks)
-    if not opens <= height <= closes:
-        revert_with_reason(
-            evm,
-            f"{NAME}: request {request_id} takes reveals at heights {opens}..{closes},"
-            f" this is {height}",
-        )
+    if not revealing(evm.env.block.height, record.included, commit_blocks, reveal_blocks):
+        opens = commit_end(record.included, commit_blocks) + 1
+        closes = deadline(record.included, commit_blocks, reveal_blocks)
+        revert_outside_window(evm, f"{NAME}: request {request_id} takes reveals", opens, closes)
     member = evm.message.caller
     entry = load_commit(slots, request_id, member)
     if entry is None:

@@ -95,15 +95,17 @@ class MeteredSlots:
 
 @dataclass(slots=True)
 class StateSlots:
-    """Storage written by the protocol itself (genesis, end-of-block settlement): no gas."""
+    """A precompile's storage written by the protocol itself (genesis, end-of-block settlement):
+    no gas. INFERENCE's unless another account is named (FL_REGISTRY's finalization)."""
 
     state: State
+    address: bytes = INFERENCE_ADDRESS
 
     def load(self, slot: int) -> int:
-        return get_storage(self.state, INFERENCE_ADDRESS, slot)
+        return get_storage(self.state, self.address, slot)
 
     def store(self, slot: int, value: int) -> None:
-        set_storage(self.state, INFERENCE_ADDRESS, slot, value)
+        set_storage(self.state, self.address, slot, value)
 
 
 @dataclass(frozen=True, slots=True)
