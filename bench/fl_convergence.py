@@ -73,7 +73,7 @@ from brainchain.inference import commitment
 from brainchain.types.receipt import Receipt
 from node.fl.data import Dataset, splits, train_shard, validation_shard
 from node.fl.mixing import mix
-from node.fl.model import MODEL_ID, SHAPES, initial_weights, to_blob, weights_hash
+from node.fl.model import MODEL_ID, SHAPES, THRESHOLD, initial_weights, to_blob, weights_hash
 from node.fl.train import evaluate, score, train_local
 from vm.precompiles.fl_registry import FlEvent, Proposed, TaskCreated, decode_fl_event
 
@@ -93,6 +93,10 @@ TRAIN_BLOCKS = (1, 3)  # a BRAIN trainer's training time, in blocks (uniform)
 IDLE_BLOCKS = (1, 2 * TRAINERS - 1)  # its idle time after proposing: mean 21 blocks
 TX_GAS = 500_000  # gas limit of each FL_REGISTRY call: a commit uses about 167k
 TRAINER_FUNDS = 100 * 10**18
+# Each commit locks INFERENCE's penalty (1 ether) in the member's bond until the deadline
+# (vm/precompiles/bonds.py); a validator here sits on up to a dozen pending proposals at once,
+# more than the default bond of 10 ether covers.
+VALIDATOR_BOND = 100 * 10**18
 DEFAULT_UPDATES = 30 * TRAINERS  # 30 FedAvg rounds
 QUICK_UPDATES = 2 * TRAINERS
 DEFAULT_THRESHOLDS = "0.125,0.25"
@@ -282,6 +286,7 @@ def run_brain(setup: Setup, setting: str, threshold: int, updates: int) -> Run:
         stake=VALIDATOR_STAKE,
         seed=setup.seed,
         extra_alloc={private_key_to_address(key): TRAINER_FUNDS for key in keys},
+        inference={"bond": VALIDATOR_BOND},
     )
     member_index = {m.address: i for i, m in enumerate(chain.members)}
     receipt = chain.send(
@@ -544,7 +549,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"digits-mlp, {TRAINERS} trainers on Dirichlet(0.5) shards, {VALIDATORS} validators,"
             f" {args.updates} updates per method and setting, BRAIN θ ="
             f" {', '.join(f'{t / SCORE_SCALE:g}' for t in args.thresholds)}"
-            f" (default {DEFAULT_THRESHOLD / SCORE_SCALE:g}), seed {args.seed}"
+            f" (the reference's {DEFAULT_THRESHOLD / SCORE_SCALE:g}; digits-mlp's default"
+            f" {THRESHOLD / SCORE_SCALE:g}), seed {args.seed}"
         ),
         flush=True,
     )

@@ -13,8 +13,10 @@ address constant FL_REGISTRY_PRECOMPILE = 0x000000000000000000000000000000000000
 /// commits close (INFERENCE's commit and reveal windows). At the end of the deadline block the
 /// proposal expires without quorum (revealed weight at most k/2), else the weighted median of
 /// the revealed scores is compared with the threshold; an accepted proposal becomes the next
-/// version, mixed as global = (1 - alpha) * global + alpha * local off chain, alpha the mean of
-/// the last `window` accepted scores. That block-end step emits no event: read getProposal once
+/// version, mixed as global = (1 - alpha) * global + alpha * local off chain, alpha half the mean
+/// of the last `window` accepted scores. Each commit locks INFERENCE's penalty in the member's
+/// bond until the deadline; a member that never reveals loses it. That block-end step emits no
+/// event: read getProposal once
 /// the deadline block (FlProposed) is committed. Members that revealed then attest the hash of
 /// the global weights they computed. Refusals revert with an `Error(string)` reason.
 interface IFLRegistry {

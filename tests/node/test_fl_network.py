@@ -3,7 +3,8 @@ weights uploaded to one node, trainers (played by the test, with node/fl/train.p
 global weights from one node and uploading their local weights to another, the committees
 fetching those blobs from peers, scoring, committing, revealing and attesting; versions advance,
 test accuracy rises, and every node recomputes the same global weights hash as the one attested.
-One validator reveals random scores (Byzantine "random-fl-score"): the median holds."""
+One validator reveals random scores (Byzantine "random-fl-score"): the median holds. Proposals
+of zero weights and of noise are rejected by the committee's scores and change no version."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from brainchain.crypto.keccak import keccak256
 from genesis.devnet import DEV_ACCOUNTS
 from node.cli.client import RpcClient
 from node.fl.data import train_shard
-from node.fl.model import initial_weights
+from node.fl.model import SHAPES, THRESHOLD, initial_weights, to_blob
 from node.fl.train import train_local
 from tests.node.harness import REPO, Network, wait_for_height, wait_for_receipt
 from tests.node.test_inference_network import Sender, create
@@ -120,7 +121,7 @@ def test_versions_advance_and_every_node_holds_the_same_global_weights(net: Netw
         keccak256(initial),
         len(initial),
         4,
-        125_000,
+        THRESHOLD,
         4,
         550_000,
     )
@@ -168,10 +169,37 @@ def test_versions_advance_and_every_node_holds_the_same_global_weights(net: Netw
         assert done[0]["computedHash"] == done[0]["globalHash"], done[0]
         accuracies.append(done[0]["testAccuracy"])
     assert accuracies[-1] > accuracies[0] + 0.2, accuracies
+
+    attacker = Sender(nodes[1].client(), 4)  # proposes zero weights, then noise
+    proposals = []
+    for blob in attack_blobs():
+        upload(attacker.client.url, blob)
+        receipt = fl_call(
+            attacker, "propose(uint256,uint256,bytes32,uint256)", task, ROUNDS,
+            keccak256(blob), len(blob),
+        )  # fmt: skip
+        proposals.append(int(receipt["logs"][0]["topics"][2], 16))
+    for proposal in proposals:
+        found = wait_for(f"a verdict on proposal {proposal}", verdict(attacker.client, proposal))
+        assert found["status"] == "rejected" and found["score"] < THRESHOLD, found
+    assert nodes[0].client().call("brain_getFlTask", hex(task))["version"] == ROUNDS
     for node in nodes:
         text = urllib.request.urlopen(node.metrics, timeout=5).read().decode()
         assert "brainchain_fl_hash_mismatches_total 0.0" in text
         assert f"brainchain_fl_versions_recomputed_total {float(ROUNDS)}" in text
+
+
+def attack_blobs() -> list[bytes]:
+    """The issue's attack proposals: all-zero weights, and seeded N(0, 1) noise."""
+    import numpy as np
+
+    noise = np.random.default_rng(7)
+    return [
+        to_blob({name: np.zeros(shape, np.float32) for name, shape in SHAPES.items()}),
+        to_blob(
+            {name: noise.normal(0, 1, shape).astype(np.float32) for name, shape in SHAPES.items()}
+        ),
+    ]
 
 
 def validator(net: Network, index: int) -> str:

@@ -125,22 +125,23 @@ def test_the_default_threshold_is_an_eighth() -> None:
 @pytest.mark.parametrize(
     ("window", "a"),
     [
-        ([900_000], 900_000),  # the first accepted proposal: a window of one
-        ([900_000, 800_000], 850_000),
-        ([1, 2], 1),  # floored
-        ([2, 2, 3], 2),
-        ([800_000, 900_000, 700_000, 600_000], 750_000),
-        ([SCORE_SCALE] * DEFAULT_WINDOW, SCORE_SCALE),
+        ([900_000], 450_000),  # the first accepted proposal: a window of one
+        ([900_000, 800_000], 425_000),
+        ([1, 2], 0),  # floored: half of 1.5 units
+        ([2, 2, 4], 1),  # half of 8/3 units
+        ([800_000, 900_000, 700_000, 600_000], 375_000),
+        ([SCORE_SCALE] * DEFAULT_WINDOW, SCORE_SCALE // 2),
         ([0, 0, 0, 1], 0),
     ],
 )
-def test_alpha_is_the_floored_mean_of_the_window(window: list[int], a: int) -> None:
+def test_alpha_is_half_the_floored_mean_of_the_window(window: list[int], a: int) -> None:
     assert alpha(window) == a
 
 
 @given(st.lists(scores, min_size=1, max_size=DEFAULT_WINDOW))
-def test_alpha_lies_between_the_windows_extremes(window: list[int]) -> None:
-    assert min(window) <= alpha(window) <= max(window)
+def test_alpha_is_at_most_half_and_follows_the_windows_extremes(window: list[int]) -> None:
+    """α never lets one proposal outweigh the global it is merged into."""
+    assert min(window) // 2 <= alpha(window) <= max(window) // 2 <= SCORE_SCALE // 2
 
 
 @pytest.mark.parametrize(

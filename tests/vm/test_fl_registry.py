@@ -41,6 +41,7 @@ from tests.vm.fl_chain import (
 )
 from tests.vm.inference_chain import USER, USER_KEY, Member, call_data
 from vm.abi import selector
+from vm.precompiles.addresses import INFERENCE_ADDRESS
 from vm.precompiles.fl_registry import (
     ATTESTED,
     FUNCTIONS,
@@ -145,7 +146,7 @@ def test_an_honest_committee_accepts_with_the_weighted_median_at_the_deadline() 
         1,
         "0x" + USER.hex(),
         median,
-        median,  # α over a window of one accepted score
+        median // 2,  # α: half the mean of a window of one accepted score
         weights(1),
         SIZE,
         bytes(32),  # until attested
@@ -153,7 +154,7 @@ def test_an_honest_committee_accepts_with_the_weighted_median_at_the_deadline() 
     )
 
 
-def test_alpha_averages_the_last_window_accepted_scores() -> None:
+def test_alpha_is_half_the_mean_of_the_last_window_accepted_scores() -> None:
     chain = FlChain()
     task_id = chain.create_task(window=2, threshold=200_000, staleness=8)
     alphas = []
@@ -166,7 +167,7 @@ def test_alpha_averages_the_last_window_accepted_scores() -> None:
         if status == ProposalStatus.ACCEPTED:
             alphas.append(chain.version(task_id, chain.task(task_id)[4])[3])
     # the rejected 100_000 never enters the window
-    assert alphas == [900_000, 750_000, 450_000, 400_000]
+    assert alphas == [450_000, 375_000, 225_000, 200_000]
     assert chain.task(task_id)[4] == 4
 
 
@@ -221,6 +222,37 @@ def test_a_stale_proposal_is_refused() -> None:
         "FL_REGISTRY: stale: base version 0 is more than 1 versions behind task 1's version 2"
     )
     assert chain.propose(task_id, 1, 9) == 3  # one behind: within the bound
+
+
+def test_scorers_are_bonded_and_a_silent_one_loses_the_penalty() -> None:
+    """A commit locks the penalty in the member's INFERENCE bond until the deadline; a member
+    that committed and never revealed loses it, burned; revealed scores cost nothing."""
+    chain, _, _, scorers, silent = accepted_chain()
+    bond, penalty = chain.genesis.inference["bond"], chain.genesis.inference["penalty"]
+    assert chain.bond(silent) == (bond - penalty, 0)
+    for m, _ in scorers:
+        if m is not silent:
+            assert chain.bond(m) == (bond, 0)
+    held = get_account(chain.state, INFERENCE_ADDRESS).balance
+    assert held == len(chain.members) * bond - penalty
+
+
+def test_a_scorer_whose_bond_cannot_cover_its_commits_cannot_commit() -> None:
+    chain, _, proposal_id, scorers = proposed_chain()
+    member = scorers[0][0]
+    bond = chain.genesis.inference["bond"]
+    chain.mine(chain.tx(member.account_key, call_data("withdraw(uint256)", bond)))
+    assert chain.bond(member) == (0, 0)
+    hidden = commitment(score_word(GOOD), member.address, salt(member, proposal_id))
+    proof = member.proof(chain.fl_seed(proposal_id))
+    reason = chain.refusal(member.account_key, call_data(COMMIT, proposal_id, hidden, proof))
+    assert re.fullmatch(
+        r"FL_REGISTRY: bond 0 of 0x[0-9a-fA-F]{40} cannot cover the penalty \d+ of 1 commits",
+        reason,
+    ), reason
+    receipts = chain.mine(*(chain.score_commit_tx(m, proposal_id, GOOD) for m, _ in scorers[1:]))
+    assert all(r.succeeded for r in receipts)
+    assert all(chain.bond(m)[1] == 1 for m, _ in scorers[1:])  # locked until the deadline
 
 
 def test_a_minority_revealing_random_scores_does_not_move_the_median() -> None:

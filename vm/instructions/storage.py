@@ -28,20 +28,22 @@ from vm.gas import (
 from vm.stack import pop, push
 
 
-def metered_load(evm: Evm, key: int) -> int:
-    """Read a word of the current account's storage, charged as SLOAD is (EIP-2929 warm/cold).
+def metered_load(evm: Evm, key: int, account: bytes | None = None) -> int:
+    """Read a word of the current account's storage (or `account`'s: a precompile reading
+    another's), charged as SLOAD is (EIP-2929 warm/cold).
 
     Raises:
         OutOfGasError: not enough gas for the access.
     """
-    target = evm.message.current_target
+    target = evm.message.current_target if account is None else account
     charge_gas(evm, GAS_COLD_SLOAD if warm_slot(evm, (target, key)) else GAS_WARM_ACCESS)
     return get_storage(evm.env.state, target, key)
 
 
-def metered_store(evm: Evm, key: int, new_value: int) -> None:
-    """Write a word of the current account's storage, charged and refunded as SSTORE is
-    (EIP-2200 as amended by EIP-2929 and EIP-3529). BRAIN's precompiles store through it too.
+def metered_store(evm: Evm, key: int, new_value: int, account: bytes | None = None) -> None:
+    """Write a word of the current account's storage (or `account`'s: FL_REGISTRY locking a
+    bond that INFERENCE holds), charged and refunded as SSTORE is (EIP-2200 as amended by
+    EIP-2929 and EIP-3529). BRAIN's precompiles store through it too.
 
     Raises:
         OutOfGasError: not enough gas, or no more than the call stipend left (EIP-2200).
@@ -50,7 +52,7 @@ def metered_store(evm: Evm, key: int, new_value: int) -> None:
     if evm.gas_left <= GAS_CALL_STIPEND_SSTORE_GUARD:
         raise OutOfGasError("SSTORE needs more than the call stipend left (EIP-2200)")
     state = evm.env.state
-    target = evm.message.current_target
+    target = evm.message.current_target if account is None else account
     slot = (target, key)
     current_value = get_storage(state, target, key)
     # A slot not yet written in this transaction still holds its original value.

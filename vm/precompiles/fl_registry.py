@@ -38,9 +38,10 @@ maxRequestsPerBlock proposals due at one height, each with at most maxMembers me
 window of at most 64 versions. Without quorum (the revealed weight must exceed half of k) the
 proposal expires; else the weighted median of the revealed scores, each weighted by its
 sortition weight, is compared with θ, and an accepted proposal becomes the task's next version
-with α = the mean of the last w accepted scores, this one included. Block-end work belongs to
-no transaction, so it emits no log, as INFERENCE's settlement emits none: a node reads the
-verdict with getProposal once the deadline block (in FlProposed) is committed.
+with α = half the mean of the last w accepted scores, this one included (brainchain.fl.alpha).
+Block-end work belongs to no transaction, so it emits no log, as INFERENCE's settlement emits
+none: a node reads the verdict with getProposal once the deadline block (in FlProposed) is
+committed.
 
 The chain cannot compute the next global weights, (1 − α)·global + α·local (node/fl/mixing.py):
 the weights are off chain. Every node recomputes them itself and never waits for the chain to
@@ -48,9 +49,18 @@ do so; `attestVersion` records the hash that the members who revealed scores com
 weight behind one hash past half of k making it final, so that every node has one hash on chain
 to check its own recomputation against, and a node that joins late knows which blob to fetch.
 
-Known limits: FL scorers post no bond and lose nothing for a silent or random reveal (the
-weighted median is what contains them); `propose` checks staleness when the proposal is made,
-not again when it is merged at its deadline.
+Scorers are bonded as inference members are, with the same bond (vm/precompiles/bonds.py): a
+commit locks INFERENCE's penalty until the proposal's deadline, and a member that committed and
+never revealed loses it. A revealed score is never penalised, however far from the median: a
+score is a judgement on the member's own data, with no one right answer to hold it against;
+the weighted median is what contains random scorers.
+
+Staleness is checked when a proposal is made, as FedAsync bounds it when the server receives an
+update: the versions merged while the committee scores it (C + R blocks) are ones its trainer
+could not have seen. Checking again at the deadline was measured and dropped: with 21 trainers
+proposing about once a block, the task moves 7–10 versions during scoring, and a bound of 4 at
+merge refused 126–247 of 630 honest proposals (bench/fl_convergence.py, seed 1) for no gain in
+accuracy.
 """
 
 from __future__ import annotations
@@ -91,6 +101,7 @@ from vm.frame import Evm
 from vm.gas import GAS_NEW_ACCOUNT, charge_gas
 from vm.instructions.block import ancestor_hash
 from vm.precompiles.addresses import COMMITTEE_ADDRESS, FL_REGISTRY_ADDRESS, INFERENCE_ADDRESS
+from vm.precompiles.bonds import lock_penalty, penalise, release
 from vm.precompiles.committee import sortition_weight
 from vm.precompiles.costs import GAS_COMMITTEE
 from vm.precompiles.errors import revert_outside_window, revert_with_reason
@@ -465,6 +476,7 @@ def commit_score(evm: Evm, args: tuple[Any, ...]) -> None:
             evm,
             f"{NAME}: {to_checksum_address(member)} is not in the committee of {proposal_id}",
         )
+    lock_penalty(evm, NAME, MeteredSlots(evm, INFERENCE_ADDRESS), member)
     store_score(slots, proposal_id, member, Score(hidden, weight), new=True)
     add_member(slots, proposal, member)
     store_proposal(slots, proposal)
@@ -658,12 +670,15 @@ def fl_registry(evm: Evm) -> None:
 
 def finalize_due(state: State, height: int) -> None:
     """End-of-block finalization of the proposals whose deadline is `height`: each expires,
-    is rejected, or becomes its task's next version (brainchain.fl.verdict)."""
+    is rejected, or becomes its task's next version (brainchain.fl.verdict);
+    its members' bonds are released, and those that committed but never revealed lose the
+    penalty, as silent inference members do (vm/precompiles/bonds.py)."""
     slots = StateSlots(state, FL_REGISTRY_ADDRESS)
     done, (last_id, _, _) = slots.load(FINALIZED_UPTO_SLOT), load_counter(slots)
     if done == last_id:
         return
-    params = load_params(StateSlots(state))  # INFERENCE's windows
+    inference = StateSlots(state)
+    params = load_params(inference)  # INFERENCE's windows; it also holds the bonds
     # Ids grow with the height of inclusion, so deadlines do too: the proposals due now are the
     # next ones in id order, all included at height - C - R (at most maxRequestsPerBlock).
     for proposal_id in range(done + 1, last_id + 1):
@@ -671,20 +686,26 @@ def finalize_due(state: State, height: int) -> None:
         assert proposal is not None  # every id up to the last exists
         if deadline(proposal.included, params.commit_blocks, params.reveal_blocks) > height:
             break
-        _finalize(slots, proposal, height)
+        _finalize(state, slots, inference, proposal, height)
         slots.store(FINALIZED_UPTO_SLOT, proposal_id)
 
 
-def _finalize(slots: Slots, proposal: Proposal, height: int) -> None:
-    """Weigh the revealed scores; merge an accepted proposal as its task's next version."""
+def _finalize(
+    state: State, slots: Slots, inference: Slots, proposal: Proposal, height: int
+) -> None:
+    """Weigh the revealed scores; settle the members' bonds; merge an accepted proposal as its
+    task's next version."""
     task = load_task(slots, proposal.task_id)
     assert task is not None  # every proposal's task exists
     revealed: list[tuple[int, int]] = []
     for member in load_members(slots, proposal):
         entry = load_score(slots, proposal.proposal_id, member)
         assert entry is not None  # every member has a commit
+        release(inference, member)
         if entry.revealed:
             revealed.append((entry.score, entry.weight))
+        else:
+            penalise(state, inference, member)
     proposal.status, proposal.score = verdict(revealed, task.k, task.threshold)
     store_proposal(slots, proposal)
     if proposal.status is not ProposalStatus.ACCEPTED:

@@ -56,7 +56,6 @@ from brainchain.state.state import (
     get_account,
     get_code,
     move_ether,
-    set_account_balance,
 )
 from brainchain.types.receipt import Log
 from vm.abi import decode_values, encode_values, selector
@@ -64,6 +63,7 @@ from vm.frame import Evm, Message
 from vm.gas import charge_gas
 from vm.instructions.block import ancestor_hash
 from vm.precompiles.addresses import INFERENCE_ADDRESS
+from vm.precompiles.bonds import lock_penalty, penalise, release
 from vm.precompiles.committee import sortition_weight
 from vm.precompiles.costs import GAS_COMMITTEE
 from vm.precompiles.errors import revert_outside_window, revert_with_reason
@@ -259,18 +259,12 @@ def commit(evm: Evm, args: tuple[Any, ...]) -> None:
         revert_with_reason(
             evm, f"{NAME}: {to_checksum_address(member)} is not in the committee of {request_id}"
         )
-    penalty = slots.load(PENALTY_SLOT)
-    bond, pending = load_bond(slots, member)
-    if bond < penalty * (pending + 1):
-        revert_with_reason(
-            evm, f"{NAME}: bond {bond} cannot cover the penalty {penalty} of {pending + 1} commits"
-        )
+    lock_penalty(evm, NAME, slots, member)
     max_members = slots.load(MAX_MEMBERS_SLOT)
     if record.members >= max_members:
         revert_with_reason(evm, f"{NAME}: request {request_id} has its {max_members} members")
     store_commit(slots, request_id, member, Commit(hidden, weight, False, bytes(32)))
     add_member(slots, record, member)
-    store_bond(slots, member, bond, pending + 1)
     record.committed_weight += weight
     store_request(slots, record)
     emit(evm, COMMITTED, (word(request_id), word(member)), ["uint256"], [weight])
@@ -476,16 +470,6 @@ def inference(evm: Evm) -> None:
     dispatch(evm, NAME, INFERENCE_ADDRESS, FUNCTIONS)
 
 
-def _penalise(state: State, slots: Slots, member: bytes, penalty: int) -> None:
-    """Take the penalty (or what is left of the bond) and burn it."""
-    bond, pending = load_bond(slots, member)
-    taken = min(penalty, bond)
-    if taken:
-        store_bond(slots, member, bond - taken, pending)
-        balance = get_account(state, INFERENCE_ADDRESS).balance
-        set_account_balance(state, INFERENCE_ADDRESS, balance - taken)
-
-
 def settle_due(state: State, height: int) -> None:
     """End-of-block settlement of the requests whose deadline is `height`.
 
@@ -495,7 +479,6 @@ def settle_due(state: State, height: int) -> None:
     without quorum no output is known to be wrong.
     """
     slots = StateSlots(state)
-    penalty = slots.load(PENALTY_SLOT)
     commit_blocks, reveal_blocks = slots.load(COMMIT_BLOCKS_SLOT), slots.load(REVEAL_BLOCKS_SLOT)
     settled, (last_id, _, _) = slots.load(SETTLED_UPTO_SLOT), load_counter(slots)
     # Ids grow with the height of inclusion, so deadlines do too: the requests due now are the
@@ -505,11 +488,11 @@ def settle_due(state: State, height: int) -> None:
         assert record is not None  # every id up to the last exists
         if deadline(record.included, commit_blocks, reveal_blocks) > height:
             break
-        _settle(state, slots, record, penalty)
+        _settle(state, slots, record)
         slots.store(SETTLED_UPTO_SLOT, request_id)
 
 
-def _settle(state: State, slots: Slots, record: Request, penalty: int) -> None:
+def _settle(state: State, slots: Slots, record: Request) -> None:
     """Pay the agreeing members, penalise the faulty ones, refund the requester."""
     request_id = record.request_id
     finalized = record.status is Status.FINALIZED
@@ -518,12 +501,11 @@ def _settle(state: State, slots: Slots, record: Request, penalty: int) -> None:
     for member in load_members(slots, record):
         entry = load_commit(slots, request_id, member)
         assert entry is not None  # every member has a commit
-        bond, pending = load_bond(slots, member)
-        store_bond(slots, member, bond, pending - 1)
+        release(slots, member)
         if finalized and entry.revealed and entry.output_hash == result:
             agreeing.append((member, entry.weight))
         elif finalized or not entry.revealed:
-            _penalise(state, slots, member, penalty)
+            penalise(state, slots, member)
     refund = record.deposit
     if finalized:
         shares = fee_shares(record.fee, [weight for _, weight in agreeing])

@@ -82,15 +82,18 @@ class Slots(Protocol):
 
 @dataclass(slots=True)
 class MeteredSlots:
-    """Storage as a contract's code sees it: each access charged as SLOAD/SSTORE would be."""
+    """Storage as a contract's code sees it: each access charged as SLOAD/SSTORE would be.
+    The running precompile's own account unless another is named (FL_REGISTRY locking and
+    releasing the bonds INFERENCE holds)."""
 
     evm: Evm
+    address: bytes | None = None
 
     def load(self, slot: int) -> int:
-        return metered_load(self.evm, slot)
+        return metered_load(self.evm, slot, self.address)
 
     def store(self, slot: int, value: int) -> None:
-        metered_store(self.evm, slot, value)
+        metered_store(self.evm, slot, value, self.address)
 
 
 @dataclass(slots=True)
