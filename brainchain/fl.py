@@ -106,11 +106,12 @@ def alpha(window_scores: list[int]) -> int:
     and a useful model scores 0.9 or more, so the mean makes α ≈ 0.9–0.97 and each merge all
     but replaces the global model by one trainer's local one. On non-IID shards that local model
     has forgotten the classes its shard lacks, and a bad proposal that passes θ takes the
-    global with it. bench/fl_convergence.py measured it (21 trainers, Dirichlet 0.5, seeds 1–3):
-    with the mean, under attack BRAIN ended 5–36 points below its clean run; with half the
-    mean, within 1.6 points, and its clean run stayed within 2 points of FedAvg. Half keeps the
-    score's say (a better proposal still moves the global further) and α ≤ 1/2: one proposal
-    never outweighs the global it was trained from.
+    global with it. bench/fl_convergence.py measured it (21 trainers, Dirichlet 0.5, θ = 0.25):
+    with the mean, under attack BRAIN ended 5 points below its clean run (seed 2; 10–36 at
+    θ = 0.125); with half the mean, at most 2.7 points below on seeds 1–3 (mean of the last
+    tenth of the updates), its clean run within 0.2 of FedAvg's or above. Half keeps the score's
+    say (a better proposal still moves the global further) and α ≤ 1/2: one proposal never
+    outweighs the global it was trained from.
 
     Raises:
         ValueError: no scores, or one outside 0..SCORE_SCALE.
