@@ -33,13 +33,16 @@ EXECUTOR_DEVICES = ("auto", "cpu", "cuda")
 
 class Byzantine(Enum):
     """Test-only faults a validator can be told to commit (config "byzantine"), for the fault
-    tests of two-phase inference (node/inference_service.py) and of federated learning's
-    scoring (node/fl/service.py)."""
+    tests of two-phase inference (node/inference_service.py), of federated learning's scoring
+    (node/fl/service.py) and of consensus (node/byzantine_consensus.py)."""
 
     WRONG_OUTPUT = "wrong-output"  # commit and reveal a corrupted output
     COPY_COMMITMENT = "copy-commitment"  # commit another member's commitment
     NO_REVEAL = "no-reveal"  # commit, never reveal
     RANDOM_FL_SCORE = "random-fl-score"  # commit and reveal a seeded random score
+    EQUIVOCATING_PROPOSER = "equivocating-proposer"  # two proposals per height and round
+    DOUBLE_VOTER = "double-voter"  # a conflicting vote beside each prevote and precommit
+    VOTE_WITHHOLDER = "vote-withholder"  # send no prevote or precommit; still propose
 
 
 class ConfigError(ValueError):
@@ -144,6 +147,9 @@ class NodeConfig:
     # Test-only fault for the fault tests (node/inference_service.py Byzantine); never set it
     # on a real network.
     byzantine: Byzantine | None = None
+    # Chaos mode, for fault-injection runs (issue 14): the p2p fault layer (node/p2p/faults.py)
+    # and the chaos_* RPC methods, with which anyone who reaches the RPC can cut this node off.
+    chaos: bool = False
 
     @property
     def data_dir(self) -> Path:
@@ -187,6 +193,7 @@ class NodeConfig:
                 else {}
             ),
             **({"byzantine": self.byzantine.value} if self.byzantine else {}),
+            **({"chaos": True} if self.chaos else {}),
         }
 
 
@@ -202,6 +209,12 @@ _N = TypeVar("_N", int, float)
 def _at_least(low: _N, value: _N, name: str) -> _N:
     if value < low:
         raise ValueError(f"{name} must be at least {low}, not {value}")
+    return value
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
     return value
 
 
@@ -268,6 +281,7 @@ def load_config(home: Path, **overrides: Any) -> NodeConfig:
             fl=bool(doc.get("fl", True)),
             fl_validation_shard=_optional_shard(doc.get("fl_validation_shard")),
             byzantine=None if doc.get("byzantine") is None else Byzantine(doc["byzantine"]),
+            chaos=_flag(doc.get("chaos", False), "chaos"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None

@@ -17,7 +17,9 @@ The machine (brainchain/consensus/machine.py) is sans-I/O (STYLE §4). Here:
 
 One task (`_run`) owns the machine and every commit; the others only feed its queue: gossip in,
 block sync's fetch loop (node/block_sync.py), timers (node/timers.py). Transactions travel by
-node/tx_relay.py; double-sign evidence waits in node/evidence.py until a block records it.
+node/tx_relay.py; double-sign evidence waits in node/evidence.py until a block records it. Votes
+of the height just committed still go to the machine, which catches equivocation among them
+(a double voter's second precommit tends to arrive once the honest ones have decided).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from brainchain.consensus.actions import (
     Action,
@@ -56,7 +58,7 @@ from brainchain.errors import (
     InvalidConsensusMessage,
 )
 from brainchain.types.block import Block, decode_block
-from brainchain.types.commit import decode_commit, verify_commit
+from brainchain.types.commit import CommitCertificate, decode_commit, verify_commit
 from brainchain.types.evidence import DoubleSign
 from brainchain.types.validators import ValidatorSet
 from brainchain.types.vote import (
@@ -85,6 +87,9 @@ from node.p2p.wire import ProposalMessage, SyncedBlock, decode_proposal_message,
 from node.timers import Timers, timeouts_for
 from node.tx_relay import TransactionRelay
 from vm.transition import BuiltBlock
+
+if TYPE_CHECKING:  # at run time the supervisor hands it in: no import cycle
+    from node.byzantine_consensus import ByzantineConsensus
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +128,16 @@ class ConsensusDriver:
         interval_s: float,
         empty_blocks: bool,
         metrics: NodeMetrics | None = None,
+        byzantine: ByzantineConsensus | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock`: wall-clock seconds, for the timestamps we propose and the future check of
+        those we receive; chaos mode skews it (node/rpc/chaos.py)."""
         self.chain = chain
+        self._clock = clock
         self.metrics = metrics
         self.network = network
+        self._byzantine = byzantine  # test-only: rewrites what we send (config "byzantine")
         genesis = chain.genesis.validators
         self.validators = validator_set(genesis)
         by_key = {v.consensus_pubkey: v.address for v in genesis}
@@ -190,6 +201,8 @@ class ConsensusDriver:
                 tasks.create_task(self._sync.run())
                 tasks.create_task(self._txs.run())
                 self._queue.put_nowait(Start())
+                if self._last_commit:  # a restart: the machine has no votes of the head's height
+                    self._hand_precommits(decode_commit(self._last_commit))
                 ready.set()
                 await self._run()
         finally:
@@ -273,7 +286,7 @@ class ConsensusDriver:
             self.chain.build_candidate,
             self.chain.select_candidates(),
             vrf_key=self._vrf_key,
-            timestamp=max(int(time.time()), parent.timestamp),
+            timestamp=max(int(self._clock()), parent.timestamp),
             last_commit=self._last_commit,
             evidence=self._evidence.for_block(height),
         )
@@ -281,6 +294,8 @@ class ConsensusDriver:
             return  # the head moved (block sync) while we built
         self._executed[built.block.hash] = built
         self._blocks[built.block.hash] = built.block
+        if self._byzantine is not None:  # an equivocating proposer's second block
+            self._blocks.update(await self._byzantine.prepare(built.block))
         self._queue.put_nowait(ValueReady(height, round_, built.block.hash))
 
     async def _decide(self, action: Decide) -> None:
@@ -320,8 +335,17 @@ class ConsensusDriver:
         commit = synced.commit.encode()
         await self.chain.commit_block(built, commit)
         self._committed(block, commit)
+        self._hand_precommits(synced.commit)
         log.info("block %d committed by block sync", block.height)
         return True
+
+    def _hand_precommits(self, cert: CommitCertificate) -> None:
+        """Hand the machine the precommits of a certificate it did not gather (block sync, or
+        the one stored before a restart): it keeps them with the votes of the height it just
+        finished, so a conflicting precommit that arrives late is still evidence. Their
+        signatures were verified when the block was committed."""
+        for signature in cert.precommits:
+            self._queue.put_nowait(VoteReceived(cert.precommit(signature)))
 
     def _committed(self, block: Block, commit: bytes) -> None:
         """A new head: forget the finished height's blocks and votes, revisit held proposals."""
@@ -357,13 +381,15 @@ class ConsensusDriver:
                 self._misbehaved(gossip.origin, f"{gossip.topic}: {exc}")
 
     def _on_votes(self, items: list[bytes]) -> None:
+        """Verified votes to the machine: those of its height and the next, and those of the
+        height it just finished, in which it still catches equivocation."""
         height = self.machine.height
         for item in items:
             if item in self._seen_votes:
                 continue
             vote = decode_vote(item)
-            if vote.height < height or vote.height > height + 1:
-                continue  # finished, or too far ahead to matter yet
+            if not height - 1 <= vote.height <= height + 1:
+                continue  # long finished, or too far ahead to matter yet
             self._verify(vote)
             self._seen_votes.add(item)
             self._queue.put_nowait(VoteReceived(vote))
@@ -405,7 +431,7 @@ class ConsensusDriver:
         """valid(v): the block is a child of the head whose execution matches its header."""
         head = self.chain.head
         try:
-            if block.header.timestamp > time.time() + MAX_FUTURE_S:
+            if block.header.timestamp > self._clock() + MAX_FUTURE_S:
                 raise InvalidBlock(f"timestamp {block.header.timestamp} is in the future")
             self._check_last_commit(block)
             self._evidence.check(block)
@@ -444,6 +470,8 @@ class ConsensusDriver:
 
     def _broadcast(self, messages: Sequence[ConsensusMessage], *, relayed: bool = False) -> None:
         """Send `messages` to each connected peer, or through gossipsub when `relayed`."""
+        if self._byzantine is not None:
+            messages = self._byzantine.outgoing(messages)
         votes = [m for m in messages if isinstance(m, Vote)]
         for message in messages:
             if isinstance(message, Proposal) and message.block_hash in self._blocks:

@@ -15,11 +15,13 @@ import logging
 import os
 import random
 import signal
+import time
 from collections.abc import Awaitable, Callable
 
 from genesis.format import Genesis, load_genesis
 from node.blob_fetch import BlobFetcher, answer_blob
 from node.block_sync import answer_sync
+from node.byzantine_consensus import CONSENSUS_ROLES, byzantine_consensus
 from node.chain import CallLimits, Chain, NodeStatus
 from node.config import (
     Byzantine,
@@ -39,6 +41,7 @@ from node.inference_service import InferenceService
 from node.metrics import NodeMetrics
 from node.metrics import serve as serve_metrics
 from node.p2p.bridge import P2PNode, TrioGuest
+from node.p2p.faults import Faults
 from node.p2p.limits import (
     PROTOCOL_BLOB,
     PROTOCOL_BLOCK_SYNC,
@@ -48,6 +51,7 @@ from node.p2p.limits import (
     TOPIC_VOTES,
 )
 from node.rpc import server as rpc
+from node.rpc.chaos import Chaos
 from node.rpc.simulations import SimulationPool
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,13 @@ async def run_node(cfg: NodeConfig) -> None:
     keys = load_keys(cfg.keys_path)
     check_validator_keys(genesis, keys)
     chain = Chain.open(cfg.data_dir, genesis, proposer=keys.address)
+    chaos = None
+    if cfg.chaos:
+        log.warning(
+            "CHAOS MODE: the chaos_* RPC methods can cut this node off, drop its messages and "
+            "skew its clock; never run it on a real network"
+        )
+        chaos = Chaos(Faults(random.Random(keys.p2p_key)))
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -89,6 +100,7 @@ async def run_node(cfg: NodeConfig) -> None:
                 bootstrap=cfg.bootstrap,
                 topics=[TOPIC_TXS, TOPIC_PROPOSALS, TOPIC_VOTES, TOPIC_EVIDENCE],
                 protocols={PROTOCOL_BLOCK_SYNC: serve_blocks, PROTOCOL_BLOB: serve_blobs},
+                faults=None if chaos is None else chaos.faults,
             )
             await _start(tg, p2p.serve)
             metrics = NodeMetrics()
@@ -102,6 +114,8 @@ async def run_node(cfg: NodeConfig) -> None:
                 interval_s=cfg.block_interval_s,
                 empty_blocks=cfg.empty_blocks,
                 metrics=metrics,
+                byzantine=byzantine_consensus(cfg.byzantine, chain, keys, cfg.home),
+                clock=time.time if chaos is None else chaos.clock,
             )
             await _start(tg, driver.serve)
             if cfg.run_models:
@@ -134,6 +148,7 @@ async def run_node(cfg: NodeConfig) -> None:
                     bound=bound,
                     simulations=SimulationPool(cfg.rpc_simulation_workers),
                     blobs=blobs,
+                    chaos=chaos,
                 )
             )
             await rpc_ready.wait()
@@ -214,7 +229,9 @@ def _inference_service(
         ),
     )
     chain.model_runner = pool.run_sync
-    byzantine = None if cfg.byzantine is Byzantine.RANDOM_FL_SCORE else cfg.byzantine
+    byzantine = cfg.byzantine
+    if byzantine is Byzantine.RANDOM_FL_SCORE or byzantine in CONSENSUS_ROLES:
+        byzantine = None  # the FL service's or the consensus driver's fault, not inference's
     return InferenceService(chain, keys, pool, stats, byzantine=byzantine, warm=cfg.warm_models)
 
 

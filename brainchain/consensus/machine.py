@@ -10,6 +10,10 @@ the WAL entries of its height remembers what it signed and re-sends those messag
 signing different ones for the same height, round and step; its lock is the highest-round
 non-nil precommit in the WAL, which is exactly where Alg. 1 L38-39 last set it.
 
+The votes of the height just decided are kept until the next decision, as CometBFT keeps its
+LastCommit: a vote for that height that conflicts with one held is still `Evidence`, so a
+double voter whose second precommit lands after the honest ones decided is caught.
+
 Gossip is the driver's job. Messages get lost, so the driver re-broadcasts `own_messages()`
 on a timer; and the paper assumes that what one correct process receives, all eventually do,
 so a driver whose machine stays at one height for a while relays `known_messages()` to a
@@ -108,6 +112,10 @@ class Machine:
         self._started = False
         self._loopback: deque[Event] = deque()
         self._next_height_events: list[Event] = []
+        # The votes of the height before ours (CometBFT's LastCommit), and the round we left it
+        # in: a restarted machine starts with none; the node hands it its last certificate.
+        self._finished = VoteKeeper(validators)
+        self._finished_round = 0
         self._enter_height(height)
         self._restore(wal)
 
@@ -204,7 +212,7 @@ class Machine:
         certificate = make_commit(self.height, round_, v, self._keeper.precommits_for(round_, v))
         out: list[Action] = [Decide(self.height, round_, v, certificate)]
         parked, self._next_height_events = self._next_height_events, []
-        self._enter_height(self.height + 1)
+        self._leave_height(self.height + 1)
         out.extend(self.start_round(0))
         self._loopback.extend(parked)
         return out
@@ -270,6 +278,8 @@ class Machine:
 
     def _receive_vote(self, event: VoteReceived) -> list[Action]:
         vote = event.vote
+        if vote.height == self.height - 1:
+            return self._receive_late_vote(vote)
         if vote.height != self.height:
             self._park(event, vote.height)
             return []
@@ -280,6 +290,15 @@ class Machine:
         if result.thresholds:  # no new threshold, no rule can newly hold
             out.extend(self._progress())
         return out
+
+    def _receive_late_vote(self, vote: Vote) -> list[Action]:
+        """A vote of the height we just finished: no rule needs it, but it may prove its signer
+        equivocated there. An equivocator's second vote often lands just after the honest
+        votes decided the height; kept with the finished height's votes, it is still caught."""
+        if vote.round > self._finished_round + MAX_ROUNDS_AHEAD:
+            return []
+        evidence = self._finished.add(vote).evidence
+        return [] if evidence is None else [Evidence(*evidence)]
 
     def _receive_proposal(self, event: ProposalReceived) -> list[Action]:
         proposal = event.proposal
@@ -319,7 +338,7 @@ class Machine:
             return []
         parked = self._next_height_events if height == self.height else []
         self._next_height_events = []
-        self._enter_height(height + 1)
+        self._leave_height(height + 1)
         self._loopback.extend(parked)
         return self.start_round(0) if self._started else []
 
@@ -366,6 +385,15 @@ class Machine:
         return None
 
     # --- helpers --------------------------------------------------------------------------
+
+    def _leave_height(self, height: int) -> None:
+        """Move on to `height`, keeping the votes of the height just finished, if that is the
+        one before it (a jump by block sync skips heights whose votes we never saw)."""
+        if height == self.height + 1:
+            self._finished, self._finished_round = self._keeper, self.round
+        else:
+            self._finished, self._finished_round = VoteKeeper(self.validators), 0
+        self._enter_height(height)
 
     def _enter_height(self, height: int) -> None:
         """Alg. 1 L1-9 and L52-53: a new height starts with empty state and message log."""

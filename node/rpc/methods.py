@@ -13,6 +13,7 @@ from brainchain.types.block import Block
 from node import __version__
 from node.chain import CallRequest, Chain
 from node.rpc.brain import brain_get_inference, brain_list_models
+from node.rpc.consensus import brain_get_commit
 from node.rpc.errors import SERVER_ERROR, InvalidParams, RpcError
 from node.rpc.fees import fee_history, suggested_priority_fee
 from node.rpc.fl import brain_get_fl_proposal, brain_get_fl_task, brain_get_fl_version
@@ -420,6 +421,7 @@ METHODS: dict[str, Handler] = {
     "net_version": net_version,
     "net_peerCount": net_peer_count,
     "brain_nodeStatus": brain_node_status,
+    "brain_getCommit": brain_get_commit,
     "brain_listModels": brain_list_models,
     "brain_getInference": brain_get_inference,
     "brain_getFlTask": brain_get_fl_task,

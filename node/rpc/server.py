@@ -36,6 +36,7 @@ from brainchain.errors import BrainchainError
 from node.blob_fetch import BlobFetcher, BlobUnavailable
 from node.chain import Chain
 from node.fl.pins import BlobPins
+from node.rpc.chaos import Chaos, chaos_methods
 from node.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -79,14 +80,16 @@ def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
 
-def bind_methods(filters: FilterRegistry) -> dict[str, Handler]:
-    """Every method this server answers; the filter methods share one registry per server."""
+def bind_methods(filters: FilterRegistry, chaos: Chaos | None = None) -> dict[str, Handler]:
+    """Every method this server answers; the filter methods share one registry per server, and
+    the chaos_* methods exist only in chaos mode (`chaos` given)."""
     return {
         **METHODS,
         **{
             name: functools.partial(_with_filters, fn, filters)
             for name, fn in FILTER_METHODS.items()
         },
+        **(chaos_methods(chaos) if chaos is not None else {}),
     }
 
 
@@ -232,12 +235,16 @@ async def _download_blob(request: web.Request) -> web.StreamResponse:
 
 
 def make_app(
-    chain: Chain, simulations: SimulationPool | None = None, blobs: BlobAccess | None = None
+    chain: Chain,
+    simulations: SimulationPool | None = None,
+    blobs: BlobAccess | None = None,
+    chaos: Chaos | None = None,
 ) -> web.Application:
-    """The aiohttp application serving JSON-RPC at POST / and blobs at /blobs."""
+    """The aiohttp application serving JSON-RPC at POST / and blobs at /blobs; with the chaos_*
+    methods when `chaos` is given."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_journaled])
     app[CHAIN_KEY] = chain
-    app[METHODS_KEY] = bind_methods(FilterRegistry())
+    app[METHODS_KEY] = bind_methods(FilterRegistry(), chaos)
     app[BLOBS_KEY] = blobs or BlobAccess()
     pool = app[SIMULATIONS_KEY] = simulations or SimulationPool()
 
@@ -260,10 +267,11 @@ async def serve(
     bound: list[int],
     simulations: SimulationPool | None = None,
     blobs: BlobAccess | None = None,
+    chaos: Chaos | None = None,
 ) -> None:
     """Serve until cancelled; append the bound port to `bound`, then set `ready`."""
     await serve_app(
-        make_app(chain, simulations, blobs),
+        make_app(chain, simulations, blobs, chaos),
         what="JSON-RPC",
         host=host,
         port=port,

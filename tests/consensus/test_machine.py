@@ -344,6 +344,36 @@ def test_double_votes_and_double_proposals_are_evidence() -> None:
     assert [a for a in d(p2) if isinstance(a, Evidence)] == [Evidence(p1.proposal, p2.proposal)]
 
 
+def test_a_late_conflicting_vote_of_the_decided_height_is_evidence() -> None:
+    """The decided height's votes are kept: a double voter's second vote, landing after the
+    honest ones decided, is still caught; a late copy of a vote held proves nothing."""
+    d = Driver(0)
+    d(Start(), proposal(A), prevote(2, A), precommit(1, A), precommit(2, A), precommit(3, A))
+    assert d.machine.height == H + 1
+    assert d(precommit(1, A), prevote(2, A), precommit(3, A)) == []  # late copies
+    late = precommit(3, None)
+    assert d(late) == [Evidence(precommit(3, A).vote, late.vote)]
+    assert d(prevote(2, None)) == [Evidence(prevote(2, A).vote, prevote(2, None).vote)]
+    first, second = precommit(0, None, round_=1), precommit(0, B, round_=1)
+    assert d(first) == [] and d(second) == [Evidence(first.vote, second.vote)]  # both late
+    far = MAX_ROUNDS_AHEAD + 1
+    assert d(precommit(1, None, round_=far), precommit(1, B, round_=far)) == []
+    assert d.machine.height == H + 1 and d.machine.round == 0  # no rule used them
+
+
+def test_only_the_height_just_decided_keeps_its_votes() -> None:
+    d = Driver(0)
+    d(Start(), proposal(A), precommit(1, A), precommit(2, A), precommit(3, A))
+    d(DecidedBySync(H + 1))
+    assert d(precommit(3, None)) == []  # of H: two heights back, dropped
+    d(precommit(1, B, height=H + 2))  # parked for H + 2
+    d(DecidedBySync(H + 2))
+    assert len(d(precommit(1, None, height=H + 2))) == 1  # its votes were kept
+    d(precommit(2, A, height=H + 4))
+    d(DecidedBySync(H + 4))  # a jump past H + 3, whose votes it never saw: nothing is kept
+    assert d(precommit(2, None, height=H + 4)) == []
+
+
 def test_restart_from_the_wal_resends_the_same_prevote() -> None:
     """A restarted validator never signs a second, different vote for a height/round/step."""
     before = Driver(0)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,12 @@ REPO = Path(__file__).resolve().parents[2]
 class NodeProcess:
     """One `brainchain node run` process over a home directory."""
 
-    def __init__(self, home: Path, *extra_args: str) -> None:
+    def __init__(
+        self, home: Path, *extra_args: str, wrap: Callable[[list[str]], list[str]] | None = None
+    ) -> None:
         self.home = home
         self.extra_args = extra_args
+        self.wrap = wrap  # e.g. a network namespace's command(i, argv); it must exec argv
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.p2p = ""  # libp2p address, /ip4/127.0.0.1/tcp/<port>/p2p/<peer id>
@@ -39,24 +43,25 @@ class NodeProcess:
         """Start the node (dialling `bootstrap` peers) and wait until it reports its RPC URL."""
         (self.home / "node.json").unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:
+            argv = [
+                sys.executable,
+                "-m",
+                "node.cli.main",
+                "node",
+                "run",
+                "--home",
+                str(self.home),
+                "--rpc-port",
+                "0",
+                "--p2p-port",
+                "0",
+                "--metrics-port",
+                "0",
+                *self.extra_args,
+                *(arg for addr in bootstrap for arg in ("--bootstrap", addr)),
+            ]
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "node.cli.main",
-                    "node",
-                    "run",
-                    "--home",
-                    str(self.home),
-                    "--rpc-port",
-                    "0",
-                    "--p2p-port",
-                    "0",
-                    "--metrics-port",
-                    "0",
-                    *self.extra_args,
-                    *(arg for addr in bootstrap for arg in ("--bootstrap", addr)),
-                ],
+                self.wrap(argv) if self.wrap else argv,
                 cwd=REPO,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from genesis.devnet import make_devnet_genesis
 from genesis.format import Genesis, GenesisValidator
 from node.chain import Chain
+from node.rpc.chaos import Chaos
 from node.rpc.server import make_app
 
 PROPOSER = bytes.fromhex("11" * 20)
@@ -20,11 +21,15 @@ GENESIS = make_devnet_genesis([GenesisValidator("v0", PROPOSER, bytes(32), bytes
 
 @asynccontextmanager
 async def serving(
-    data_dir: Path, genesis: Genesis = GENESIS, proposer: bytes = PROPOSER
+    data_dir: Path,
+    genesis: Genesis = GENESIS,
+    proposer: bytes = PROPOSER,
+    chaos: Chaos | None = None,
 ) -> AsyncIterator[tuple[TestClient, Chain]]:
-    """A chain of `genesis` in `data_dir` and a test client talking to its RPC app."""
+    """A chain of `genesis` in `data_dir` and a test client talking to its RPC app (with the
+    chaos_* methods when `chaos` is given)."""
     chain = Chain.open(data_dir, genesis, proposer=proposer)
-    client = TestClient(TestServer(make_app(chain)))
+    client = TestClient(TestServer(make_app(chain, chaos=chaos)))
     await client.start_server()
     try:
         yield client, chain

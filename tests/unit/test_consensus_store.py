@@ -11,7 +11,7 @@ from brainchain.crypto import ecvrf
 from brainchain.crypto.ed25519 import ConsensusKey
 from brainchain.encoding import msgpack_canon
 from brainchain.errors import DecodingError, InvalidCommit, InvalidConsensusSignature
-from brainchain.types.commit import make_commit
+from brainchain.types.commit import CommitCertificate, make_commit
 from brainchain.types.vote import Proposal, Vote, VoteKind, sign_proposal, sign_vote
 from genesis.devnet import make_devnet_genesis
 from genesis.format import GenesisValidator
@@ -28,6 +28,7 @@ from node.p2p.wire import (
     decode_sync_response,
 )
 from node.store.leveldb import Store
+from vm.transition import BuiltBlock
 
 KEYS = [ConsensusKey(bytes([i + 1]) * 32) for i in range(4)]
 VRF_KEYS = [bytes([0x31 + i]) * 32 for i in range(4)]
@@ -48,14 +49,20 @@ def precommit(height: int, block_hash: bytes, validator: int) -> Vote:
     return sign_vote(Vote(height, 0, VoteKind.PRECOMMIT, block_hash, validator), 1337, key)
 
 
-async def commit_certified(chain: Chain, signers: int = 3) -> bytes:
-    """Build and commit the next block with a real certificate from `signers` validators."""
+def certified(chain: Chain, signers: int = 3) -> tuple[BuiltBlock, CommitCertificate]:
+    """The head's next block, with a real certificate from validators 0 to `signers` - 1."""
     built = chain.build_candidate(
         [], vrf_key=VRF_KEYS[0], timestamp=int(time.time()), last_commit=b""
     )
     block = built.block
     votes = [precommit(block.height, block.hash, v) for v in range(signers)]
-    commit = make_commit(block.height, 0, block.hash, votes).encode()
+    return built, make_commit(block.height, 0, block.hash, votes)
+
+
+async def commit_certified(chain: Chain, signers: int = 3) -> bytes:
+    """Build and commit the next block with a real certificate from `signers` validators."""
+    built, cert = certified(chain, signers)
+    commit = cert.encode()
     await chain.commit_block(built, commit)
     return commit
 

@@ -3,7 +3,8 @@
 Both directions of node.p2p.limits' protocols: `request` asks a peer from trio, `answer` serves a
 peer's request with the node's asyncio handler, run as an asyncio task in asyncio's context and
 awaited from trio. Lengths are checked against the protocol's limits before a byte is read into
-memory (STYLE §5); a peer that breaks them is banned.
+memory (STYLE §5); a peer that breaks them is banned. In chaos mode, node.p2p.faults' rules
+refuse or hold back exchanges with the peers they name, in both directions.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from libp2p.utils.varint import encode_varint_prefixed, read_varint_prefixed_byt
 
 from node.p2p import P2PError, PeerMisbehaved
 from node.p2p.bridge.peers import Peers, discard
+from node.p2p.faults import Faults
 from node.p2p.limits import ExchangeLimits
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,14 @@ class Exchanges:
     """A host's request/response exchanges: the protocols it answers, and the requests it sends."""
 
     def __init__(
-        self, host: IHost, peers: Peers, protocols: Mapping[str, tuple[ExchangeLimits, Handler]]
+        self,
+        host: IHost,
+        peers: Peers,
+        protocols: Mapping[str, tuple[ExchangeLimits, Handler]],
+        faults: Faults | None = None,
     ) -> None:
         self._host, self._peers, self._protocols = host, peers, protocols
+        self._faults = faults  # chaos mode's rules; None (the rest of the time): no checks
         self._handler_tasks: asyncio.TaskGroup | None = None
         self._handler_context = contextvars.Context()
 
@@ -53,8 +60,10 @@ class Exchanges:
 
         Raises:
             PeerMisbehaved: the response broke the protocol; the peer is banned.
-            P2PError: no stream, or the peer reset it.
+            P2PError: no stream, the peer reset it, or a chaos rule refused the exchange.
         """
+        if not await self._allowed(peer):
+            raise P2PError(f"{protocol} request to {peer} refused by a chaos rule")
         try:
             stream = await self._host.new_stream(peer, [TProtocol(protocol)])
             try:
@@ -80,6 +89,8 @@ class Exchanges:
             with trio.fail_after(ANSWER_TIMEOUT_S):
                 if peer in self._peers.banned:
                     raise P2PError(f"{peer} is banned")
+                if not await self._allowed(peer):
+                    raise P2PError(f"{peer} is refused by a chaos rule")
                 request = await read_varint_prefixed_bytes_limited(stream, limits.request)
                 response = await self._call_handler(handler, peer, request)
                 if response is None:
@@ -96,6 +107,16 @@ class Exchanges:
             await discard(stream)
         except (BaseLibp2pError, trio.TooSlowError, P2PError):
             await discard(stream)  # nothing to answer, or no one to answer to
+
+    async def _allowed(self, peer: ID) -> bool:
+        """Whether chaos mode's rules let an exchange with `peer` go on, once they have held it
+        back as long as they say; always, at once, outside chaos mode."""
+        if self._faults is None:
+            return True
+        delay_s = self._faults.exchange(peer.to_base58())
+        if delay_s:
+            await trio.sleep(delay_s)
+        return delay_s is not None
 
     async def _call_handler(self, handler: Handler, peer: ID, request: bytes) -> bytes | None:
         """Run `handler` as an asyncio task and wait for it from trio; None when it failed."""

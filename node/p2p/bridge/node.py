@@ -4,7 +4,8 @@ The host runs as a task of the process's trio guest (node.p2p.bridge.guest); asy
 it work through memory channels and await asyncio futures it completes, on the same thread. What
 the node carries: gossip through pubsub, configured in node.p2p.bridge.patches; direct frames
 (node.p2p.bridge.frames); request/response exchanges (node.p2p.bridge.exchange). Whom it talks
-to, and whom it bans, is node.p2p.bridge.peers.
+to, and whom it bans, is node.p2p.bridge.peers. In chaos mode (`faults` given) what arrives
+from a peer goes through node.p2p.faults' rules first; otherwise nothing checks them.
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ from node.p2p import P2PError
 from node.p2p.bridge.exchange import Exchanges, Handler
 from node.p2p.bridge.frames import DirectStreams
 from node.p2p.bridge.guest import STOP_TIMEOUT_S, TrioGuest, Work
-from node.p2p.bridge.patches import NodePubsub, new_gossip_router, new_libp2p_host
+from node.p2p.bridge.patches import (
+    FaultyPubsub,
+    NodePubsub,
+    new_gossip_router,
+    new_libp2p_host,
+)
 from node.p2p.bridge.peers import Peers, peer_info
 from node.p2p.direct import encode_frame
+from node.p2p.faults import Faults
 from node.p2p.gossip import Gossip
 from node.p2p.limits import (
     PROTOCOL_DIRECT,
@@ -69,8 +76,11 @@ class P2PNode:
         bootstrap: Sequence[str] = (),
         topics: Sequence[str] = (),
         protocols: Mapping[str, Handler] | None = None,
+        faults: Faults | None = None,
     ) -> None:
-        """Build the host; nothing listens before `serve`.
+        """Build the host; nothing listens before `serve`. `faults`: chaos mode's rules, applied
+        to what arrives from each peer (gossip by forwarder, direct frames by sender) and to
+        request/response exchanges with it both ways.
 
         Raises:
             ValueError: a seed that is not 32 bytes, an unknown topic or protocol, a bad listen
@@ -88,20 +98,27 @@ class P2PNode:
         ip = ipaddress.ip_address(listen_host)
         self._listen = multiaddr.Multiaddr(f"/ip{ip.version}/{ip}/tcp/{listen_port}")
 
+        self._outbox_in, self._outbox = trio.open_memory_channel[tuple[str, bytes]](OUTBOX_MESSAGES)
+        self._work_in, self._work = trio.open_memory_channel[Work](math.inf)
+        self._faults = faults
         self._host = new_libp2p_host(key_seed, self._listen)
         self._router = new_gossip_router()
-        self._pubsub = NodePubsub(self._host, self._router, list(self._topics), self._deliver)
-        self._peers = Peers(self._host, self._pubsub, bootstrap_peers, self._submit)
-        self._direct = DirectStreams(
-            self._host, self._peers, self._topics, self._put_inbound, self._submit
+        pubsub_args = (self._host, self._router, list(self._topics), self._deliver)
+        self._pubsub = (
+            NodePubsub(*pubsub_args)
+            if faults is None
+            else FaultyPubsub(*pubsub_args, faults=faults, submit=self._submit)
         )
-        self._exchanges = Exchanges(self._host, self._peers, self._protocols)
+        self._peers = Peers(self._host, self._pubsub, bootstrap_peers, self._submit)
+        direct_deliver = self._put_inbound if faults is None else self._put_inbound_faulty
+        self._direct = DirectStreams(
+            self._host, self._peers, self._topics, direct_deliver, self._submit
+        )
+        self._exchanges = Exchanges(self._host, self._peers, self._protocols, faults)
 
         self.peer_id = self._host.get_id().to_base58()
         self.listen_addrs: list[str] = []
         self.inbound: asyncio.Queue[Gossip] = asyncio.Queue(INBOUND_MESSAGES)
-        self._outbox_in, self._outbox = trio.open_memory_channel[tuple[str, bytes]](OUTBOX_MESSAGES)
-        self._work_in, self._work = trio.open_memory_channel[Work](math.inf)
         self._scope = trio.CancelScope()
         self._pending: set[asyncio.Future[Any]] = set()
         self._failure: Exception | None = None
@@ -320,6 +337,20 @@ class P2PNode:
             self.inbound.put_nowait(gossip)
         except asyncio.QueueFull:
             log.warning("inbound gossip queue full: dropped a message on %s", gossip.topic)
+
+    def _put_inbound_faulty(self, frame: Gossip) -> None:
+        """A direct frame from its sender, `frame.origin`, delivered as the chaos rules say: a
+        delayed copy waits in a trio task of its own, so the stream's reader reads on."""
+        assert self._faults is not None  # only given to DirectStreams in chaos mode
+        for delay_s in self._faults.message(frame.origin):
+            if delay_s:
+                self._submit(functools.partial(self._put_inbound_later, delay_s, frame))
+            else:
+                self._put_inbound(frame)
+
+    async def _put_inbound_later(self, delay_s: float, gossip: Gossip) -> None:
+        await trio.sleep(delay_s)
+        self._put_inbound(gossip)
 
     def _validate(self, topic: str, limit: int, forwarder: ID, message: rpc_pb2.Message) -> bool:
         """Gossip size check, before delivery or relay: an honest peer relays nothing oversize."""

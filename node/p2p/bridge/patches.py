@@ -29,15 +29,18 @@ whatever their size, so gossip goes in batches, node.p2p.gossip):
   py-libp2p advances the Noise nonce before it writes, so a frame cut half-way by a timeout
   left the connection open but undecryptable, and every later stream on it failed. Reads
   write too (window updates), so without this no libp2p call is safe to cancel.
+- In chaos mode only, `FaultyPubsub` runs node.p2p.faults' rules on each message as a peer
+  forwards it, before pubsub validates, marks seen, delivers or relays it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import multiaddr
 import trio
@@ -59,6 +62,7 @@ from libp2p.stream_muxer import muxer_multistream
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.stream_muxer.yamux.yamux import Yamux
 
+from node.p2p.faults import Faults
 from node.p2p.limits import GOSSIP_FRAME_MAX_BYTES
 
 # py-libp2p detaches its loggers at import (unless LIBP2P_DEBUG is set): log through the node's,
@@ -181,3 +185,49 @@ class NodePubsub(Pubsub):
                 await stream.reset()
             self.peers.pop(peer_id, None)
         self._forget_all_subscriptions(peer_id)
+
+
+class FaultyPubsub(NodePubsub):
+    """NodePubsub under chaos mode's rules (node.p2p.faults), applied per forwarder.
+
+    The rules act before pubsub sees the message: a dropped one was never received (another
+    forwarder's copy may still pass), a delayed one is received, and so relayed, late. Acting
+    on delivery alone would let the message cross a partition through the next relay.
+    """
+
+    def __init__(
+        self,
+        host: IHost,
+        router: GossipSub,
+        topics: Sequence[str],
+        deliver: Callable[[rpc_pb2.Message], None],
+        *,
+        faults: Faults,
+        submit: Callable[[Callable[[], Awaitable[None]]], None],
+    ) -> None:
+        super().__init__(host, router, topics, deliver)
+        self._faults = faults
+        self._submit = submit  # starts a trio task of the node, for the delayed copies
+
+    async def push_msg(self, msg_forwarder: ID, msg: rpc_pb2.Message) -> None:
+        # spec: py-libp2p 0.8.1 Pubsub.push_msg, run as its own task per message a peer forwards,
+        # so a delay here holds back no other message.
+        if msg_forwarder == self.my_id:  # our own publish
+            await super().push_msg(msg_forwarder, msg)
+            return
+        delays = self._faults.message(msg_forwarder.to_base58())
+        if not delays:
+            return
+        first, *copies = delays
+        if first:
+            await trio.sleep(first)
+        await super().push_msg(msg_forwarder, msg)
+        # pubsub drops a second copy on the wire as already seen, so a duplicate goes to the
+        # node: the copy its own de-duplication must absorb. Only of a message pubsub accepted.
+        if copies and self._is_msg_seen(msg):
+            for delay in copies:
+                self._submit(functools.partial(self._deliver_copy, delay - first, msg))
+
+    async def _deliver_copy(self, delay_s: float, msg: rpc_pb2.Message) -> None:
+        await trio.sleep(delay_s)
+        self._deliver(msg)
