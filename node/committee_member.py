@@ -20,6 +20,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from brainchain.crypto import ecvrf
 from brainchain.errors import BrainchainError
@@ -31,6 +32,8 @@ from brainchain.types.transaction import TX_FEE_MARKET, sign_transaction
 from node.chain import Chain
 from node.config import NodeKeys
 from node.rpc.fees import suggested_priority_fee
+from vm.precompiles.addresses import INFERENCE_ADDRESS
+from vm.precompiles.inference_state import PENALTY_SLOT, ReadOnlySlots, load_bond
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,26 @@ class Member:
         proof = ecvrf.prove(self.keys.vrf_key, seed)
         total = self.chain.genesis.total_stake
         return proof, selected_units(ecvrf.proof_to_hash(proof), stake, total, expected_size)
+
+    def bond_covers_commit(self, what: str) -> bool:
+        """Whether the validator's bond at the head covers the penalty of one more commit, as
+        INFERENCE and FL_REGISTRY require (vm/precompiles/bonds.py lock_penalty); when it does
+        not, says so and what to do, instead of sending a commit that would revert and burn its
+        gas. Commits still in the mempool are not counted: a burst may still meet the revert."""
+        slots = ReadOnlySlots(partial(self.chain.storage, INFERENCE_ADDRESS))
+        bond, pending = load_bond(slots, self.address)
+        penalty = slots.load(PENALTY_SLOT)
+        if bond >= penalty * (pending + 1):
+            return True
+        log.warning(
+            "not sending %s: the bond of %d wei covers the penalty of %d wei for %d pending"
+            " commits, not one more (deposit() to INFERENCE raises it)",
+            what,
+            bond,
+            penalty,
+            pending,
+        )
+        return False
 
     def send(self, to: bytes, data: bytes, gas: int, what: str) -> bool:
         """Sign and submit a call to `to` from the validator's account; False if refused.

@@ -12,11 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from brainchain.crypto.address import to_checksum_address
-from genesis.devnet import DEV_ACCOUNTS, make_devnet_genesis
+from genesis.devnet import DEV_ACCOUNTS, VALIDATOR_STAKE, make_devnet_genesis
 from genesis.format import GenesisValidator, write_genesis
 from node.config import (
     NodeConfig,
@@ -66,22 +67,27 @@ def create(
     p2p_port: int = DEFAULT_P2P_PORT,
     metrics_port: int = DEFAULT_METRICS_PORT,
     empty_blocks: bool = True,
+    stakes: list[int] | None = None,
 ) -> None:
     """Write keys, genesis, configs and accounts.json for a new devnet.
 
     Node i serves RPC on rpc_port + i, libp2p on p2p_port + i and Prometheus metrics on
     metrics_port + i (a zero base: any free port).
-    Each validator has stake 100, so any 3 of 4 (more than 2/3 of the power) commit blocks.
+    Each validator has stake 100 unless `stakes` says otherwise, so any 3 of 4 (more than 2/3
+    of the power) commit blocks.
     """
     if validators < 1:
         raise DevnetError("a devnet needs at least one validator")
+    stakes = stakes or [VALIDATOR_STAKE] * validators
+    if len(stakes) != validators:
+        raise DevnetError(f"{len(stakes)} stakes for {validators} validators")
     home.mkdir(parents=True, exist_ok=True)
     names = [f"node{i}" for i in range(validators)]
     keys = [generate_keys() for _ in names]
     genesis = make_devnet_genesis(
         [
-            GenesisValidator(name, k.address, k.consensus_pubkey, k.vrf_pubkey, 100)
-            for name, k in zip(names, keys, strict=True)
+            GenesisValidator(name, k.address, k.consensus_pubkey, k.vrf_pubkey, stake)
+            for name, k, stake in zip(names, keys, stakes, strict=True)
         ],
         chain_id=chain_id,
         timestamp=int(time.time()),
@@ -134,11 +140,16 @@ def running_pid(node_home: Path) -> int | None:
 
 
 def start_node(
-    node_home: Path, bootstrap: list[str] | None = None, timeout_s: float = START_TIMEOUT_S
+    node_home: Path,
+    bootstrap: list[str] | None = None,
+    timeout_s: float = START_TIMEOUT_S,
+    wrap: Callable[[list[str]], list[str]] | None = None,
 ) -> str:
     """Start one node in the background (own session, log to node.log); return its RPC URL.
 
     `bootstrap`: libp2p addresses of running peers for it to dial (the devnet's others).
+    `wrap`: the command line to run instead, given the node's (e.g. inside a network namespace,
+    as `brainchain chaos` runs nodes; it must exec the node, keeping its pid).
     """
     if running_pid(node_home) is not None:
         runtime = read_runtime(node_home)
@@ -148,6 +159,8 @@ def start_node(
     command = [sys.executable, "-m", "node.cli.main", "node", "run", "--home", str(node_home)]
     for addr in bootstrap or ():
         command += ["--bootstrap", addr]
+    if wrap is not None:
+        command = wrap(command)
     log = open(node_home / LOG_FILE, "ab")  # noqa: SIM115  (handed to the child)
     try:
         proc = subprocess.Popen(

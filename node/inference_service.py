@@ -178,7 +178,8 @@ class InferenceService:
         data = selector(COMMIT) + encode_values(
             ["uint256", "bytes32", "bytes"], [requested.request_id, hidden, proof]
         )
-        if self._send(data, COMMIT_GAS, f"commit for request {requested.request_id}"):
+        what = f"commit for request {requested.request_id}"
+        if self.member.bond_covers_commit(what) and self._send(data, COMMIT_GAS, what):
             self.metrics.commits.inc()
 
     async def _someone_elses_commitment(

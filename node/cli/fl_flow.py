@@ -92,18 +92,38 @@ def create_task(
             when estimating its gas comes with the precompile's reason).
         ValueError: the transaction failed in its block.
     """
-    weights_hash = _uploaded(client, initial)
-    data = selector(CREATE_TASK) + encode_values(
-        ["string", "bytes32", *["uint256"] * 5],
-        [model, weights_hash, len(initial), *rules],
-    )
+    upload(client, initial)
+    data = create_task_call(model, initial, rules)
     receipt = sign_send_wait(client, key, FL_REGISTRY_ADDRESS, 0, data, None, Fees())
     assert receipt is not None  # it waited
+    return task_id_from(receipt)
+
+
+def create_task_call(model: str, initial: bytes, rules: tuple[int, int, int, int]) -> bytes:
+    """FL_REGISTRY call data creating a task of `model` from the `initial` weights blob under
+    `rules` (see create_task); for callers that sign and send it themselves."""
+    return selector(CREATE_TASK) + encode_values(
+        ["string", "bytes32", *["uint256"] * 5],
+        [model, keccak256(initial), len(initial), *rules],
+    )
+
+
+def task_id_from(receipt: dict[str, Any]) -> int:
+    """The id of the task a createTask receipt made.
+
+    Raises:
+        ValueError: the transaction failed or made no task.
+    """
     return _log_topic(receipt, TASK_CREATED, 1)
 
 
-def _uploaded(client: RpcClient, blob: bytes) -> bytes:
-    """Store `blob` on the node and return its id, checked against our own keccak."""
+def upload(client: RpcClient, blob: bytes) -> bytes:
+    """Store `blob` on the node and return its id, checked against our own keccak.
+
+    Raises:
+        ClientError: the node is unreachable or refuses the blob.
+        ValueError: the node names the blob by another hash.
+    """
     blob_id = keccak256(blob)
     answered = client.put_blob(blob)
     if answered.lower() != "0x" + blob_id.hex():
@@ -170,12 +190,26 @@ def propose(client: RpcClient, key: bytes, task_id: int, base: int, blob: bytes)
         ClientError: the node refuses the blob or the transaction (e.g. a stale base version).
         ValueError: the transaction failed in its block.
     """
-    weights_hash = _uploaded(client, blob)
-    data = selector(PROPOSE) + encode_values(
-        ["uint256", "uint256", "bytes32", "uint256"], [task_id, base, weights_hash, len(blob)]
-    )
+    upload(client, blob)
+    data = propose_call(task_id, base, blob)
     receipt = sign_send_wait(client, key, FL_REGISTRY_ADDRESS, 0, data, None, Fees())
     assert receipt is not None  # it waited
+    return proposal_id_from(receipt)
+
+
+def propose_call(task_id: int, base: int, blob: bytes) -> bytes:
+    """FL_REGISTRY call data proposing the weights `blob` as trained from version `base`."""
+    return selector(PROPOSE) + encode_values(
+        ["uint256", "uint256", "bytes32", "uint256"], [task_id, base, keccak256(blob), len(blob)]
+    )
+
+
+def proposal_id_from(receipt: dict[str, Any]) -> int:
+    """The id of the proposal a propose receipt made.
+
+    Raises:
+        ValueError: the transaction failed or made no proposal.
+    """
     return _log_topic(receipt, PROPOSED, 2)
 
 

@@ -10,6 +10,7 @@ import logging
 
 import click
 
+from node.cli.chaos import chaos
 from node.cli.devnet import devnet
 from node.cli.fl import fl
 from node.cli.inference import infer, inference, models
@@ -32,6 +33,7 @@ def cli(verbose: bool) -> None:
 for command in (
     node,
     devnet,
+    chaos,
     status,
     block,
     balance,

@@ -253,7 +253,10 @@ class FlService:
         data = selector(COMMIT_SCORE) + encode_values(
             ["uint256", "bytes32", "bytes"], [pid, hidden, proof]
         )
-        if self.member.send(FL_REGISTRY_ADDRESS, data, COMMIT_GAS, f"score commit for {pid}"):
+        what = f"score commit for {pid}"
+        if self.member.bond_covers_commit(what) and self.member.send(
+            FL_REGISTRY_ADDRESS, data, COMMIT_GAS, what
+        ):
             self.metrics.commits.inc()
 
     async def _fetch_in_time(self, proposed: Proposed, commit_end: int) -> bytes | None:

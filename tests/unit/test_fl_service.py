@@ -28,6 +28,7 @@ from node.fl.registry import fl_slots
 from node.fl.train import evaluate, score, score_units, train_local
 from tests.unit.fl_net import FlNet, count, fl_net, running
 from tests.unit.rpc_harness import call
+from tests.vm.inference_chain import call_data
 from vm.precompiles.fl_state import load_score, load_version
 
 TASK_SEED = 7
@@ -358,3 +359,28 @@ async def test_a_late_node_goes_on_from_attested_weights_when_the_blobs_are_gone
             assert records.get(task, 3) == fl_service.VersionRecord(
                 task, 3, expected, records.get(task, 3).test_accuracy
             )
+
+
+@pytest.mark.asyncio
+async def test_a_validator_whose_bond_cannot_cover_a_commit_scores_but_sends_none(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A commit the bond cannot cover would revert in its block and burn its gas: the service
+    says why and sends nothing; with the bond back, the next proposal is committed to."""
+    async with fl_net(tmp_path / "data") as net:
+        service, metrics = net.service(0)
+        member = net.members[0]
+        bond = net.keys.genesis.inference["bond"]
+        withdraw = net.keys.tx(member.account_key, call_data("withdraw(uint256)", bond))
+        await net.mine(withdraw)
+        async with running(service):
+            task, initial = await new_task(net)
+            with caplog.at_level(logging.WARNING):
+                (first,) = await net.propose(task, 0, initial)
+                await net.until(lambda: count(metrics, "scored") == 1)
+            assert count(metrics, "commits") == 0
+            assert f"not sending score commit for {first}: the bond of 0 wei" in caplog.text
+            deposit = net.keys.tx(member.account_key, call_data("deposit()"), value=bond)
+            await net.mine(deposit)
+            await net.propose(task, 0, initial)
+            await net.until(lambda: count(metrics, "commits") == 1)

@@ -1,0 +1,88 @@
+"""report.json: what ran, by which mechanism, the checkers' verdicts, counts and timings.
+
+Counts come from the history, so `brainchain chaos check` can state them for any recorded run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from node.chaos.checkers import Verdict
+from node.chaos.history import History
+from node.chaos.scenario import Scenario
+
+REPORT_FILE = "report.json"
+HISTORY_FILE = "history.jsonl"
+TIMELINE_FILE = "timeline.png"
+
+
+def counts(history: History) -> dict[str, Any]:
+    """Operations per function and outcome, faults per kind, heights, blocks, dropped txs."""
+    operations: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for op in history.operations:
+        operations[op.f][op.type] += 1
+    top: dict[int, int] = {}
+    for sample in history.heights:
+        top[sample.node] = max(top.get(sample.node, 0), sample.height)
+    return {
+        "operations": {f: dict(sorted(c.items())) for f, c in sorted(operations.items())},
+        "nemesis": dict(sorted(Counter(n.f for n in history.nemeses).items())),
+        "highestHeight": {str(node): h for node, h in sorted(top.items())},
+        "blocksObserved": len(history.blocks),
+        "receiptsObserved": len(history.receipts),
+        "dropped": len(history.dropped),
+        "offences": len(history.offences),
+        "inferences": len(history.inferences),
+    }
+
+
+def verdicts_json(verdicts: list[Verdict]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": v.name,
+            "ok": v.ok,
+            "summary": v.summary,
+            "violations": [
+                {"message": x.message, "height": x.height, "time": x.time, "node": x.node}
+                for x in v.violations
+            ],
+        }
+        for v in verdicts
+    ]
+
+
+def write_report(
+    out: Path,
+    scenario: Scenario,
+    seed: int,
+    history: History,
+    verdicts: list[Verdict],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """Write <out>/report.json; return what it holds."""
+    report = {
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.description,
+            "file": str(scenario.path) if scenario.path else None,
+            "seed": seed,
+            "validators": len(scenario.validators),
+            "durationS": scenario.duration_s,
+            "blockIntervalS": scenario.block_interval_s,
+            "livenessBoundS": scenario.liveness_bound_s,
+        },
+        "mechanism": {
+            "partition": history.scenario.partition,
+            "links": history.scenario.links,
+        },
+        "ok": all(v.ok for v in verdicts),
+        "verdicts": verdicts_json(verdicts),
+        "counts": counts(history),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "files": {"history": HISTORY_FILE, "timeline": TIMELINE_FILE, "devnet": "devnet"},
+    }
+    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
