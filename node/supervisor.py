@@ -53,6 +53,7 @@ from node.p2p.limits import (
 from node.rpc import server as rpc
 from node.rpc.chaos import Chaos
 from node.rpc.simulations import SimulationPool
+from vm.precompiles.point_evaluation import trusted_setup
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ async def run_node(cfg: NodeConfig) -> None:
             metrics = NodeMetrics()
             metrics.height.set(chain.head.height)
             tg.create_task(_count_blocks(chain, metrics))
+            # The KZG setup takes seconds to load: not inside the first block that calls 0x0a.
+            tg.create_task(asyncio.to_thread(trusted_setup))
             driver = ConsensusDriver(
                 chain,
                 p2p,

@@ -5,7 +5,8 @@
 Every Cancun case (each data/gas/value index) is executed from its `pre` state; the post
 state root and the logs hash must equal the fixture's, and a case with `expectException` must
 be refused without changing the state. Blob transactions (EIP-4844) are skipped and counted,
-by reason: this chain carries no blobs. The last line is `N passed, M failed, K skipped`.
+by reason: this chain carries no blobs (the KZG point-evaluation precompile 0x0a, which takes
+its commitment in its input, runs). The last line is `N passed, M failed, K skipped`.
 Failures listed in a known-failures file are reported but do not fail the run; a listed case
 that passes fails the run, so the list can only shrink.
 """
@@ -137,12 +138,6 @@ def run_case(name: str, test: dict[str, Any], post: dict[str, Any]) -> CaseResul
     return CaseResult(name, "passed")
 
 
-# The KZG point-evaluation precompile (0x0a) answers "unsupported": this chain has no blobs, so
-# the fixtures that verify real KZG proofs through it are skipped, by name and counted.
-KZG_FIXTURE_PREFIXES = ("point_evaluation_precompile", "valid_precompile_calls")
-KZG_SKIP_REASON = "KZG point evaluation (EIP-4844 precompile 0x0a): unsupported, no blobs"
-
-
 class CaseTimeout(Exception):
     """A case ran past the per-case time limit."""
 
@@ -157,14 +152,10 @@ def run_file(
     """Every Cancun case in one fixture file; an unexpected error fails the case, never the run."""
     set_hot_run(hot_run)
     results = []
-    skip_kzg = Path(path).name.startswith(KZG_FIXTURE_PREFIXES)
     for test_name, test in json.loads(Path(path).read_text(encoding="utf-8")).items():
         for post in test.get("post", {}).get(FORK, []):
             idx = post["indexes"]
             name = f"{Path(path).name}::{test_name}[d{idx['data']},g{idx['gas']},v{idx['value']}]"
-            if skip_kzg:
-                results.append(CaseResult(name, "skipped", KZG_SKIP_REASON))
-                continue
             if case_timeout_s:
                 signal.signal(signal.SIGALRM, _on_alarm)
                 signal.setitimer(signal.ITIMER_REAL, case_timeout_s)

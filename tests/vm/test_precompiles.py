@@ -129,7 +129,8 @@ def test_bn254_add_mul_pairing() -> None:
         bn254_pairing(G1 + G2[:-1], 10**6)
 
 
-def test_point_evaluation_is_unsupported_and_mapping_is_complete() -> None:
-    with pytest.raises(PrecompileFailure, match="no blobs"):
+def test_point_evaluation_refuses_zeros_and_mapping_is_complete() -> None:
+    # All zeros is no versioned hash of a commitment; tests/vm/test_point_evaluation.py has more.
+    with pytest.raises(PrecompileFailure, match="versioned hash"):
         point_evaluation(bytes(192), 50_000)
     assert sorted(int.from_bytes(a, "big") for a in PRECOMPILES) == list(range(1, 11))
