@@ -256,16 +256,25 @@ def honest_votes(history: History) -> list[Violation]:
 
 def evidence(history: History) -> list[Violation]:
     """Every equivocation a Byzantine node committed is recorded as evidence in a block, once
-    the chain has gone EVIDENCE_WITHIN_HEIGHTS past it."""
+    the chain has gone EVIDENCE_WITHIN_HEIGHTS past it.
+
+    Only offences after the network formed are judged: above the highest height of the first
+    samples, taken once every node had peered. A double vote sent while the Byzantine node had
+    no peers yet reached nobody, and nodes re-send only the votes of the height they are at.
+    """
     recorded = {
         (e.validator, e.height, e.round, e.step) for b in history.blocks for e in b.evidence
     }
     top = max((b.height for b in history.blocks), default=-1)
+    first = min((s.time for s in history.heights), default=0.0)
+    formed = max((s.height for s in history.heights if s.time <= first), default=0)
     violations = []
     reported = set()  # one violation per offence, however often it was logged
     for o in history.offences:
         offence = (o.node, o.height, o.round, o.step)
-        if o.kind != "equivocation" or offence in recorded or offence in reported:
+        if o.kind != "equivocation" or o.height <= formed:
+            continue
+        if offence in recorded or offence in reported:
             continue
         if top < o.height + EVIDENCE_WITHIN_HEIGHTS:
             continue  # the run ended before a block was due to record it

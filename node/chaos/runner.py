@@ -166,7 +166,7 @@ def run(
         if topology is not None:
             topology.teardown()
     timings["totalS"] = time.monotonic() - began
-    return judge(out, scenario, seed, timings, log)
+    return judge(out, scenario, seed, timings)
 
 
 def judge(
@@ -174,18 +174,14 @@ def judge(
     scenario: Scenario,
     seed: int,
     timings: dict[str, float],
-    log: Callable[[str], None],
 ) -> RunResult:
     """Check <out>/history.jsonl, write report.json and timeline.png."""
     history = load_history(out / HISTORY_FILE)
     verdicts = check_all(history)
     report = write_report(out, scenario, seed, history, verdicts, timings)
-    try:
-        from node.chaos.timeline import draw_timeline
+    from node.chaos.timeline import draw_timeline  # local: matplotlib loads only to draw
 
-        draw_timeline(history, verdicts, out / TIMELINE_FILE)
-    except ImportError as exc:  # matplotlib is an optional (dev) dependency
-        log(f"no {TIMELINE_FILE}: {exc} (pip install matplotlib)")
+    draw_timeline(history, verdicts, out / TIMELINE_FILE)
     return RunResult(out, verdicts, report)
 
 

@@ -255,6 +255,22 @@ def test_evidence_waits_for_the_chain_to_go_far_enough_past_an_offence() -> None
     assert violation.height == last_judged
 
 
+def test_evidence_leaves_offences_from_before_the_network_formed_alone() -> None:
+    """The first height samples (t=1 s) are at height 1: a double vote at height 1 may have
+    been sent before the Byzantine node had peers, and then reached nobody."""
+    events = clean_events()
+    for e in events:
+        if e["type"] == "offence":
+            e["height"] = 1
+    assert run("evidence", events) == []
+    for e in events:
+        if e["type"] == "offence":
+            e["height"] = 2
+    for block in blocks(events, height=3):
+        block["evidence"] = []
+    assert [v.height for v in run("evidence", events)] == [2]
+
+
 # --- inference ----------------------------------------------------------------------------
 
 
@@ -349,7 +365,7 @@ def test_every_checker_can_fail(name: str) -> None:
     broken = [e for e in broken if e["type"] != "receipt" or e["node"] != 2]
     for e in broken:
         if e["type"] == "offence":
-            e["height"] = 1
+            e["height"] = 4  # no block records evidence of height 4
         if e["type"] == "inference":
             e["output"] = "0x00"
     broken = split(broken, [[0, 1], [2, 3]])
