@@ -21,7 +21,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -212,45 +212,41 @@ class Load:
     def _node_for(self, process: int, k: int) -> int:
         return (process + k) % len(self.cluster)
 
-    def _transfer_client(self, process: int, account: DevAccount, interval_s: float) -> None:
-        sender = to_checksum_address(account.address)
-        nonce: int | None = None
+    def _rounds(
+        self, process: int, account: DevAccount, interval_s: float
+    ) -> Iterator[tuple[int, int, RpcClient, _Nonce]]:
+        """(operation number, node, its client, the sender's nonce) at `interval_s` on average,
+        rotating over the nodes; a round whose node cannot tell the nonce is skipped."""
+        nonce = _Nonce(to_checksum_address(account.address))
         for k in self._paced(process, interval_s):
             node = self._node_for(process, k)
             client = self.cluster.client(node, RPC_TIMEOUT_S)
-            if nonce is None and (nonce := _pending_nonce(client, sender)) is None:
-                continue  # no operation was attempted: try the next node next time
-            tx = _sign(account, nonce, RECIPIENT, 1 + k, b"", TRANSFER_GAS)
-            tx_hash = "0x" + tx.hash.hex()
-            invoke = {"tx": tx_hash, "from": sender, "nonce": nonce}
+            if nonce.known(client):
+                yield k, node, client, nonce
+
+    def _transfer_client(self, process: int, account: DevAccount, interval_s: float) -> None:
+        for k, node, client, nonce in self._rounds(process, account, interval_s):
+            tx = _sign(account, nonce.value, RECIPIENT, 1 + k, b"", TRANSFER_GAS)
+            invoke = {"tx": "0x" + tx.hash.hex(), "from": nonce.sender, "nonce": nonce.value}
             outcome, value, _ = self._send(process, node, "transfer", invoke, client, tx.raw)
-            if outcome == "ok":
-                nonce += 1
-            elif outcome == "info" or "nonce" in str(value.get("error", "")):
-                nonce = None  # unknown whether it will commit: ask again next time
+            nonce.settle(outcome, value)
             self._op(outcome, process, node, "transfer", value)
 
     def _inference_client(self, process: int, account: DevAccount, interval_s: float) -> None:
         load = self.scenario.load
         spec = shipped_model(load.inference_model)
         fee = spec.price_per_token * load.inference_max_tokens
-        sender = to_checksum_address(account.address)
-        nonce: int | None = None
-        for k in self._paced(process, interval_s):
-            node = self._node_for(process, k)
-            client = self.cluster.client(node, RPC_TIMEOUT_S)
-            if nonce is None and (nonce := _pending_nonce(client, sender)) is None:
-                continue
+        for k, node, client, nonce in self._rounds(process, account, interval_s):
             prompt = PROMPTS[k % len(PROMPTS)]
             data = selector(REQUEST) + encode_values(
                 ["string", "bytes", "uint256", "uint256"],
                 [spec.id, prompt, load.inference_max_tokens, 0],
             )
-            tx = _sign(account, nonce, INFERENCE_ADDRESS, fee, data, INFERENCE_GAS)
+            tx = _sign(account, nonce.value, INFERENCE_ADDRESS, fee, data, INFERENCE_GAS)
             invoke = {"model": spec.id, "prompt": prompt.decode(), "tx": "0x" + tx.hash.hex()}
             outcome, value, receipt = self._send(process, node, "infer", invoke, client, tx.raw)
+            nonce.settle(outcome, value)
             if outcome == "ok":
-                nonce += 1
                 if receipt is not None and receipt["status"] == "0x1":
                     request = request_id_from(receipt)
                     value["request"] = request
@@ -260,8 +256,6 @@ class Load:
                         )
                 else:
                     outcome, value["error"] = "fail", "the request reverted in its block"
-            elif outcome == "info" or "nonce" in str(value.get("error", "")):
-                nonce = None
             self._op(outcome, process, node, "infer", value)
 
     def _prepare_fl(self, trainers: int) -> list[Dataset]:
@@ -291,13 +285,7 @@ class Load:
         from node.fl.train import train_local  # local: torch (loaded by _prepare_fl)
 
         every = self.scenario.load.fl_attack_every
-        sender = to_checksum_address(account.address)
-        nonce: int | None = None
-        for k in self._paced(process, interval_s):
-            node = self._node_for(process, k)
-            client = self.cluster.client(node, RPC_TIMEOUT_S)
-            if nonce is None and (nonce := _pending_nonce(client, sender)) is None:
-                continue
+        for k, node, client, nonce in self._rounds(process, account, interval_s):
             # Staggered by shard, so that attacks come from every client and early in the run.
             attack = ZERO if every and (k + shard) % every == every - 1 else None
             try:
@@ -311,7 +299,12 @@ class Load:
             except (ClientError, ValueError):
                 continue  # the global weights could not be read: nothing was proposed
             tx = _sign(
-                account, nonce, FL_REGISTRY_ADDRESS, 0, propose_call(task_id, base, blob), FL_GAS
+                account,
+                nonce.value,
+                FL_REGISTRY_ADDRESS,
+                0,
+                propose_call(task_id, base, blob),
+                FL_GAS,
             )
             invoke = {
                 "task": task_id,
@@ -322,15 +315,8 @@ class Load:
             }
             self._op("invoke", process, node, "fl-propose", invoke)
             outcome, value, receipt = self._upload_submit(node, invoke["tx"], client, blob, tx.raw)
-            if outcome == "ok":
-                nonce += 1
-                assert receipt is not None  # ok: we hold it
-                try:
-                    value["proposal"] = proposal_id_from(receipt)
-                except ValueError as exc:
-                    outcome, value["error"] = "fail", str(exc)
-            elif outcome == "info" or "nonce" in str(value.get("error", "")):
-                nonce = None
+            nonce.settle(outcome, value)
+            outcome = _read_receipt(outcome, value, receipt, "proposal", proposal_id_from)
             self._op(outcome, process, node, "fl-propose", value)
 
     def _create_fl_task(self, process: int, account: DevAccount) -> None:
@@ -343,13 +329,8 @@ class Load:
         threshold = round(load.fl_threshold * SCORE_SCALE)
         rules = (DEFAULT_WINDOW, threshold, DEFAULT_STALENESS, DEFAULT_COMMITTEE_FRACTION)
         data = create_task_call(MODEL_ID, initial, rules)
-        sender = to_checksum_address(account.address)
-        for k in self._paced(process, FL_CREATE_RETRY_S):
-            node = self._node_for(process, k)
-            client = self.cluster.client(node, RPC_TIMEOUT_S)
-            if (nonce := _pending_nonce(client, sender)) is None:
-                continue
-            tx = _sign(account, nonce, FL_REGISTRY_ADDRESS, 0, data, FL_GAS)
+        for _, node, client, nonce in self._rounds(process, account, FL_CREATE_RETRY_S):
+            tx = _sign(account, nonce.value, FL_REGISTRY_ADDRESS, 0, data, FL_GAS)
             invoke = {
                 "model": MODEL_ID,
                 "initialWeights": "0x" + keccak256(initial).hex(),
@@ -360,12 +341,8 @@ class Load:
             outcome, value, receipt = self._upload_submit(
                 node, invoke["tx"], client, initial, tx.raw
             )
-            if outcome == "ok":
-                assert receipt is not None  # ok: we hold it
-                try:
-                    value["task"] = task_id_from(receipt)
-                except ValueError as exc:
-                    outcome, value["error"] = "fail", str(exc)
+            nonce.settle(outcome, value)
+            outcome = _read_receipt(outcome, value, receipt, "task", task_id_from)
             self._op(outcome, process, node, "fl-create", value)
             if "task" in value:
                 self.fl_task = value["task"]
@@ -461,6 +438,51 @@ def zero_weights() -> bytes:
     from node.fl.model import SHAPES, to_blob
 
     return to_blob({name: np.zeros(shape, np.float32) for name, shape in SHAPES.items()})
+
+
+def _read_receipt(
+    outcome: str,
+    value: dict[str, Any],
+    receipt: dict[str, Any] | None,
+    key: str,
+    read: Callable[[dict[str, Any]], int],
+) -> str:
+    """Put what an accepted transaction's receipt says under `key` in `value`; a receipt
+    without it (the call reverted) turns the operation into a failure."""
+    if outcome != "ok":
+        return outcome
+    assert receipt is not None  # ok: we hold it
+    try:
+        value[key] = read(receipt)
+    except ValueError as exc:
+        value["error"] = str(exc)
+        return "fail"
+    return outcome
+
+
+@dataclass(slots=True)
+class _Nonce:
+    """A client's next nonce: asked of a node while unknown, advanced when a transaction is
+    accepted, forgotten when its fate is unknown or a node disputes the nonce."""
+
+    sender: str
+    _value: int | None = None
+
+    @property
+    def value(self) -> int:
+        assert self._value is not None, "known() first"
+        return self._value
+
+    def known(self, client: RpcClient) -> bool:
+        if self._value is None:
+            self._value = _pending_nonce(client, self.sender)
+        return self._value is not None
+
+    def settle(self, outcome: str, value: dict[str, Any]) -> None:
+        if outcome == "ok":
+            self._value = self.value + 1
+        elif outcome == "info" or "nonce" in str(value.get("error", "")):
+            self._value = None  # unknown whether it will commit: ask again next round
 
 
 def _pending_nonce(client: RpcClient, sender: str) -> int | None:

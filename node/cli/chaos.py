@@ -6,7 +6,7 @@ The commands parse and print; the run is node/chaos/runner.py, the checks node/c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -58,7 +58,7 @@ def chaos_run(scenario: str, seed: int | None, out: Path, mechanism: str) -> Non
         )
     except (RunError, FaultError, NetnsError) as exc:
         raise ValueError(str(exc)) from None
-    _show(result.verdicts)
+    _show(result.report["counts"], result.verdicts)
     console.print(f"report: {out / 'report.json'}, {out / 'timeline.png'}", highlight=False)
     if not result.ok:
         raise SystemExit(1)
@@ -83,16 +83,19 @@ def chaos_check(report: Path) -> None:
     """Re-run the checkers on REPORT/history.jsonl: exit status 1 on any violation."""
     from node.chaos.checkers import check_all
     from node.chaos.history import load_history
-    from node.chaos.report import HISTORY_FILE
+    from node.chaos.report import HISTORY_FILE, counts
 
-    verdicts = check_all(load_history(report / HISTORY_FILE))
-    _show(verdicts)
+    history = load_history(report / HISTORY_FILE)
+    verdicts = check_all(history)
+    _show(counts(history), verdicts)
     if not all(v.ok for v in verdicts):
         raise SystemExit(1)
 
 
-def _show(verdicts: list[Verdict]) -> None:
+def _show(counts: dict[str, Any], verdicts: list[Verdict]) -> None:
+    """What the run did, then the verdict table."""
     from node.chaos.checkers import verdict_table
+    from node.chaos.report import summary_lines
 
-    for line in verdict_table(verdicts):
+    for line in [*summary_lines(counts), *verdict_table(verdicts)]:
         console.print(line, highlight=False, markup=False)

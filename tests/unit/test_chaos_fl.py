@@ -14,6 +14,7 @@ from genesis.devnet import DEV_ACCOUNTS
 from node.chaos.checkers import CHECKERS, check_all
 from node.chaos.history import FlScore, History, HistoryError
 from node.chaos.load import INFERENCE_ACCOUNTS, TRANSFER_ACCOUNTS, fl_accounts, zero_weights
+from node.chaos.report import counts
 from node.chaos.scenario import Load
 from node.fl.data import validation_shard
 from node.fl.model import from_blob
@@ -103,6 +104,19 @@ def where(events: Events, kind: str, node: int, **match: Any) -> dict[str, Any]:
         if e["type"] == kind and e["node"] == node and all(e[k] == v for k, v in match.items())
     ]
     return found
+
+
+def test_the_report_counts_fl_outcomes_honest_and_attacking_apart() -> None:
+    events = fl_events()
+    events.remove(where(events, "fl-proposal", 0, proposal=4))  # node 0 missed one: not the view
+    fl = counts(History.from_events(events))["fl"]
+    assert fl == {
+        "node": 1,
+        "versions": {str(TASK): 2},
+        "honestProposals": {"accepted": 2, "expired": 1, "pending": 1},
+        "attackProposals": {"rejected": 1},
+    }
+    assert counts(History.from_events(clean_events()))["fl"] == {}
 
 
 # --- history ------------------------------------------------------------------------------
