@@ -2,7 +2,7 @@
 pragma solidity ^0.8.4;
 
 /// @dev Where BRAIN's FL_REGISTRY precompile lives (DESIGN.md §3, §6).
-address constant FL_REGISTRY_PRECOMPILE = 0x0000000000000000000000000000000000000B04;
+address constant FL_REGISTRY_PRECOMPILE = 0x0000000000000000000000000000000000000b04;
 
 /// @title BRAIN's FL_REGISTRY precompile: asynchronous, aggregator-free federated learning.
 /// @notice Scores, thresholds, fractions and alpha are integers in millionths (1000000 = 1.0).
@@ -60,7 +60,7 @@ interface IFLRegistry {
         address proposer, uint256 score, uint256 alpha, bytes32 localHash, uint256 size,
         bytes32 globalHash, uint256 finalizedAt);
 
-    /// @return status 1 pending, 2 accepted, 3 rejected, 4 expired (see the other fields' names)
+    /// @notice status: 1 pending, 2 accepted, 3 rejected, 4 expired (see the other fields' names)
     function getProposal(uint256 proposal) external view returns (uint256 task,
         address proposer, uint256 baseVersion, bytes32 weightsHash, uint256 size,
         uint256 status, uint256 includedAt, uint256 commitEnd, uint256 deadline,

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.4;
 
 /// @dev Where BRAIN's INFERENCE precompile lives (DESIGN.md §3, §5).
-address constant INFERENCE_PRECOMPILE = 0x0000000000000000000000000000000000000B03;
+address constant INFERENCE_PRECOMPILE = 0x0000000000000000000000000000000000000b03;
 
 /// @title BRAIN's INFERENCE precompile: two-phase inference by VRF-selected committees.
 /// @notice A request does no model work: the committee runs the model off chain, commits

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from brainchain.crypto.keccak import EMPTY_KECCAK
 from brainchain.errors import (
@@ -46,22 +47,34 @@ from brainchain.types.block import Block
 from brainchain.types.receipt import Receipt
 from brainchain.types.transaction import (
     TX_FEE_MARKET,
+    AccessList,
     Transaction,
     decode_transaction,
     validate_transaction,
 )
 from genesis.block import build_genesis_block
 from genesis.format import Genesis, validator_set_hash
+from node.overrides import (
+    NO_OVERRIDES,
+    Overrides,
+    apply_block_overrides,
+    apply_state_overrides,
+    shift_block_hashes,
+)
 from node.store.codec import TxLocation
 from node.store.leveldb import Store
-from vm.environment import ModelRunner
+from vm.environment import BlockEnvironment, ModelRunner
 from vm.exceptions import Revert
 from vm.fees import calculate_base_fee
 from vm.instructions.block import BLOCK_HASH_WINDOW
+from vm.instructions.system import compute_contract_address
+from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
+from vm.tracing import TransactionTracer, make_tracer, trace_transaction
 from vm.transition import (
     BuiltBlock,
     TransactionResult,
     apply_block,
+    apply_transaction,
     build_block,
     child_environment,
     run_transaction,
@@ -87,6 +100,28 @@ class CallRequest:
     gas: int | None = None
     max_fee_per_gas: int | None = None
     max_priority_fee_per_gas: int | None = None
+    access_list: AccessList = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """What a simulated message runs on: a throwaway state, its environment, the message as an
+    unsigned transaction, and the BLOCKHASH window (`run_transaction`'s arguments)."""
+
+    state: State
+    env: BlockEnvironment
+    tx: Transaction
+    block_hashes: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundAccessList:
+    """eth_createAccessList's answer: the list, the gas the call uses with it, and why the call
+    failed with it (None when it succeeded)."""
+
+    access_list: AccessList
+    gas_used: int
+    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +158,15 @@ def _output_or_raise(result: TransactionResult) -> bytes:
     return result.output
 
 
+def _failure(result: TransactionResult) -> str | None:
+    """Why a simulated call failed, in geth's words ("execution reverted"), or None."""
+    if result.error is None:
+        return None
+    if isinstance(result.error, Revert):
+        return "execution reverted"
+    return str(result.error) or type(result.error).__name__
+
+
 @dataclass(frozen=True, slots=True)
 class AccountProof:
     """eth_getProof's answer: the account, its proof, and (slot, value, proof) per slot."""
@@ -146,6 +190,30 @@ def _standalone() -> NodeStatus:
     return NodeStatus(peers=0, round=0, step="propose", validator=None)
 
 
+def _warm_anyway(sim: Simulation) -> frozenset[bytes]:
+    """Addresses an access list need not name: geth's AccessListTracer excludes the sender, the
+    recipient (or the created contract) and the precompiles."""
+    tx = sim.tx
+    to = compute_contract_address(tx.sender, tx.nonce) if tx.to is None else tx.to
+    native = BRAIN_PRECOMPILES if sim.env.brain_precompiles else {}
+    return frozenset({tx.sender, to, *PRECOMPILES, *native})
+
+
+def _touched(sim: Simulation, prestate: dict[str, Any], known: AccessList) -> AccessList:
+    """`known` plus what a prestate trace of `sim` touched, less what is warm anyway; sorted
+    (geth's list only grows from run to run)."""
+    slots: dict[bytes, set[bytes]] = {who: set(keys) for who, keys in known}
+    for key, account in prestate.items():
+        who = bytes.fromhex(key.removeprefix("0x"))
+        storage = account.get("storage") or {}
+        if who != sim.env.proposer or storage:
+            slots.setdefault(who, set()).update(int(k, 16).to_bytes(32, "big") for k in storage)
+    excluded = _warm_anyway(sim)
+    return tuple(
+        (who, tuple(sorted(keys))) for who, keys in sorted(slots.items()) if who not in excluded
+    )
+
+
 class Chain:
     """A node's view of the chain; see the module docstring for the threading rule."""
 
@@ -165,6 +233,7 @@ class Chain:
         self._recent_hashes: deque[bytes] = deque(maxlen=BLOCK_HASH_WINDOW)
         self._recent_hashes.extend(self._stored_hashes_upto(head.height))
         self._subscribers: list[asyncio.Queue[Block]] = []
+        self._pending_subscribers: list[asyncio.Queue[Transaction]] = []
         # Set by the supervisor once networking and consensus run.
         self.node_status: Callable[[], NodeStatus] = _standalone
         # The executor INFERENCE_SYNC runs models on (vm/environment.py), once the node has one.
@@ -356,6 +425,8 @@ class Chain:
             self.store.tx_journal.retain(self.mempool.__contains__)
         if journal:
             self.store.tx_journal.add(tx)
+        for queue in self._pending_subscribers:
+            queue.put_nowait(tx)
         self.tx_arrived.set()
         if relay:
             self._relay.append(raw)
@@ -368,17 +439,23 @@ class Chain:
         self.relay_ready.clear()
         return taken
 
-    def _simulate(
+    def simulation(
         self,
         call: CallRequest,
         height: int | None,
         gas: int,
+        overrides: Overrides = NO_OVERRIDES,
         check_interrupt: Callable[[], None] | None = None,
-    ) -> TransactionResult:
-        """Execute `call` with `gas` on a throwaway copy of the state after block `height`.
+    ) -> Simulation:
+        """Set up `call` with `gas` on a throwaway copy of the state after block `height`, with
+        `overrides` applied to that copy and to the environment (geth's doCall order).
 
         Without a fee the call runs with a zero base fee, as geth's eth_call does, so the
-        balance need only cover the value.
+        balance need only cover the value (so BASEFEE reads 0 then, where geth reads the
+        block's).
+
+        Raises:
+            ValueError: no block at `height`.
         """
         block = self._head if height is None else self.block_by_height(height)
         if block is None:
@@ -393,6 +470,12 @@ class Chain:
             randomness=block.header.randomness,
             model_runner=self.model_runner,
         )
+        block_hashes = self._block_hashes_upto(block.height)
+        if overrides.block is not None:
+            env = apply_block_overrides(env, overrides.block)
+            block_hashes = shift_block_hashes(block_hashes, block.height + 1, env.height)
+        if overrides.state is not None:
+            apply_state_overrides(state, overrides.state)
         max_fee = call.max_fee_per_gas or 0
         env = replace(
             env,
@@ -412,7 +495,7 @@ class Chain:
             to=call.to,
             value=call.value,
             data=call.data,
-            access_list=(),
+            access_list=call.access_list,
             v=0,
             r=0,
             s=0,
@@ -420,9 +503,28 @@ class Chain:
             hash=bytes(32),
             raw=b"",
         )
-        return run_transaction(state, env, tx, 0, self._block_hashes_upto(block.height))
+        return Simulation(state, env, tx, block_hashes)
 
-    def call(self, call: CallRequest, height: int | None = None) -> bytes:
+    def _simulate(
+        self,
+        call: CallRequest,
+        height: int | None,
+        gas: int,
+        overrides: Overrides,
+        check_interrupt: Callable[[], None] | None = None,
+    ) -> TransactionResult:
+        sim = self.simulation(call, height, gas, overrides, check_interrupt)
+        return run_transaction(sim.state, sim.env, sim.tx, 0, sim.block_hashes)
+
+    def call_gas(self, call: CallRequest, overrides: Overrides = NO_OVERRIDES) -> int:
+        """The gas a simulation of `call` gets: its own, else the (overridden) block gas limit;
+        at most the RPC gas cap."""
+        default = overrides.gas_limit(self._head.header.gas_limit)
+        return self.call_limits.cap(call.gas if call.gas is not None else default)
+
+    def call(
+        self, call: CallRequest, height: int | None = None, overrides: Overrides = NO_OVERRIDES
+    ) -> bytes:
         """eth_call: the return data of `call` executed on the state after block `height`.
 
         Raises:
@@ -431,11 +533,13 @@ class Chain:
             ExecutionInterrupted: the call ran past `call_limits.timeout_s`.
             InvalidTransaction: the call could not start (e.g. insufficient funds).
         """
-        limits = self.call_limits
-        gas = limits.cap(call.gas if call.gas is not None else self._head.header.gas_limit)
-        return _output_or_raise(self._simulate(call, height, gas, limits.deadline()))
+        gas = self.call_gas(call, overrides)
+        deadline = self.call_limits.deadline()
+        return _output_or_raise(self._simulate(call, height, gas, overrides, deadline))
 
-    def estimate_gas(self, call: CallRequest, height: int | None = None) -> int:
+    def estimate_gas(
+        self, call: CallRequest, height: int | None = None, overrides: Overrides = NO_OVERRIDES
+    ) -> int:
         """The least gas limit with which `call` succeeds (binary search, as geth does).
 
         Raises:
@@ -443,24 +547,134 @@ class Chain:
             ExecutionInterrupted: the search ran past `call_limits.timeout_s`.
             InvalidTransaction: the call could not start (e.g. insufficient funds).
         """
-        limits = self.call_limits
-        cap = limits.cap(call.gas if call.gas is not None else self._head.header.gas_limit)
-        check = limits.deadline()
-        result = self._simulate(call, height, cap, check)
+        cap = self.call_gas(call, overrides)
+        check = self.call_limits.deadline()
+        result = self._simulate(call, height, cap, overrides, check)
         _output_or_raise(result)
-        low, high = (
-            result.receipt.gas_used - 1,
-            cap,
-        )  # low fails (or is below intrinsic), high works
+        # low fails (or is below the intrinsic gas), high works
+        low, high = result.receipt.gas_used - 1, cap
         while low + 1 < high:
             mid = (low + high) // 2
             check()
             try:
-                ok = self._simulate(call, height, mid, check).error is None
+                ok = self._simulate(call, height, mid, overrides, check).error is None
             except InvalidTransaction:
                 ok = False  # below the intrinsic gas
             low, high = (low, mid) if ok else (mid, high)
         return high
+
+    def create_access_list(
+        self, call: CallRequest, height: int | None = None, overrides: Overrides = NO_OVERRIDES
+    ) -> FoundAccessList:
+        """The EIP-2930 access list of what `call` touches, as geth's eth_createAccessList.
+
+        As geth, it reruns the call with the list found so far until a run touches nothing
+        new (gas-dependent paths may reach further once slots are warm), and leaves out the
+        sender, the recipient and the precompiles, which are warm anyway (EIP-2929). What a
+        run touched is read from the prestate tracer (vm/tracing), which also lists the
+        proposer: left out too when none of its slots were touched, as EIP-3651 warms it.
+
+        Raises:
+            ExecutionInterrupted: the runs took longer than `call_limits.timeout_s`.
+            InvalidTransaction: the call could not start (e.g. insufficient funds).
+        """
+        gas = self.call_gas(call, overrides)
+        check = self.call_limits.deadline()
+        while True:
+            sim = self.simulation(call, height, gas, overrides, check)
+            prestate = trace_transaction(
+                sim.state, sim.env, sim.tx, 0, sim.block_hashes, make_tracer("prestateTracer", {})
+            )
+            found = _touched(sim, prestate, call.access_list)
+            if found == call.access_list:
+                break
+            call = replace(call, access_list=found)
+        result = self._simulate(call, height, gas, overrides, check)
+        return FoundAccessList(found, result.receipt.gas_used, _failure(result))
+
+    # --- traces (debug_trace*: geth's eth/tracers/api.go) --------------------------------------
+
+    def trace_call(
+        self,
+        call: CallRequest,
+        height: int | None,
+        tracer: TransactionTracer,
+        check_interrupt: Callable[[], None],
+        overrides: Overrides = NO_OVERRIDES,
+    ) -> dict[str, Any]:
+        """`tracer`'s result for `call` simulated as eth_call runs it (geth's debug_traceCall).
+
+        Raises:
+            ExecutionInterrupted: the call ran past `check_interrupt`'s time limit.
+            InvalidTransaction: the call could not start (e.g. insufficient funds).
+        """
+        gas = self.call_gas(call, overrides)
+        sim = self.simulation(call, height, gas, overrides, check_interrupt)
+        return trace_transaction(sim.state, sim.env, sim.tx, 0, sim.block_hashes, tracer)
+
+    def trace_transaction(
+        self,
+        block: Block,
+        index: int,
+        tracer: TransactionTracer,
+        check_interrupt: Callable[[], None],
+    ) -> dict[str, Any]:
+        """`tracer`'s result for transaction `index` of the stored `block`, re-executed from the
+        parent's state after the transactions before it, which run untraced (geth's
+        debug_traceTransaction, stateAtTransaction).
+
+        Raises:
+            ChainError: `block` is the genesis block, which executed nothing.
+            ExecutionInterrupted: the work ran past `check_interrupt`'s time limit.
+        """
+        state, env, block_hashes = self._replay(block, check_interrupt)
+        gas_used = 0
+        for tx in block.transactions[:index]:
+            receipt = apply_transaction(state, env, tx, gas_used, block_hashes)
+            gas_used = receipt.cumulative_gas_used
+        tx = block.transactions[index]
+        return trace_transaction(state, env, tx, gas_used, block_hashes, tracer)
+
+    def trace_block(
+        self,
+        block: Block,
+        tracers: Callable[[], TransactionTracer],
+        check_interrupt: Callable[[], None],
+    ) -> list[dict[str, Any]]:
+        """Each transaction's result of a fresh tracer from `tracers`, in block order, re-executed
+        from the parent's state (geth's debug_traceBlock).
+
+        Raises:
+            ChainError: `block` is the genesis block, which executed nothing.
+            ExecutionInterrupted: the work ran past `check_interrupt`'s time limit.
+        """
+        state, env, block_hashes = self._replay(block, check_interrupt)
+        results = []
+        gas_used = 0
+        for tx, receipt in zip(block.transactions, self.receipts(block.hash), strict=True):
+            results.append(trace_transaction(state, env, tx, gas_used, block_hashes, tracers()))
+            gas_used = receipt.cumulative_gas_used
+        return results
+
+    def _replay(
+        self, block: Block, check_interrupt: Callable[[], None]
+    ) -> tuple[State, BlockEnvironment, list[bytes]]:
+        """A throwaway copy of the state of `block`'s parent, the environment `block` executed
+        in (as apply_block builds it) bounded by `check_interrupt`, and its BLOCKHASH window."""
+        if block.height == 0:
+            raise ChainError("genesis is not traceable")  # geth's answer
+        parent = self.store.block(block.header.parent_hash)
+        if parent is None:
+            raise ChainError(f"block {block.height}: its parent is missing from the store")
+        env = child_environment(
+            parent.header,
+            proposer=block.header.proposer,
+            timestamp=block.header.timestamp,
+            randomness=block.header.randomness,
+            model_runner=self.model_runner,
+        )
+        env = replace(env, check_interrupt=check_interrupt)
+        return self._state_at(parent), env, self._block_hashes_upto(parent.height)
 
     def _block_hashes_upto(self, height: int) -> list[bytes]:
         """Hashes of the 256 blocks up to `height`, oldest first (BLOCKHASH)."""
@@ -483,6 +697,16 @@ class Chain:
 
     def unsubscribe(self, queue: asyncio.Queue[Block]) -> None:
         self._subscribers.remove(queue)
+
+    def subscribe_pending(self) -> asyncio.Queue[Transaction]:
+        """A queue that receives every transaction the mempool accepts from now on, from
+        clients and peers alike (geth's NewTxsEvent)."""
+        queue: asyncio.Queue[Transaction] = asyncio.Queue()
+        self._pending_subscribers.append(queue)
+        return queue
+
+    def unsubscribe_pending(self, queue: asyncio.Queue[Transaction]) -> None:
+        self._pending_subscribers.remove(queue)
 
     def has_pending(self) -> bool:
         return len(self.mempool) > 0

@@ -1,4 +1,5 @@
-"""Prometheus metrics of one node: chain head, consensus progress, peers, mempool, throughput.
+"""Prometheus metrics of one node: chain head, consensus progress and votes, peers, mempool,
+throughput, inference and FL: everything the dashboard shows (node/rpc/dashboard.py).
 
 Each node has its own registry (tests run several nodes' code in one process), served in the
 Prometheus text format at GET /metrics by an aiohttp site on 127.0.0.1 (STYLE §5: no thread
@@ -16,10 +17,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from brainchain.types.block import Block
+from brainchain.types.commit import decode_commit
 from node.site import serve_app
 
 STEP_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 MODEL_BUCKETS_S = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
+LATENCY_BUCKETS_BLOCKS = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50)
 
 
 def _model_seconds(
@@ -97,6 +100,53 @@ class FlMetrics:
         )
 
 
+class DashboardMetrics:
+    """The rest of what the dashboard shows (node/rpc/dashboard.py): gauges refreshed at scrape
+    time from the head's state, and request latencies observed once each."""
+
+    def __init__(self, r: CollectorRegistry) -> None:
+        self.mempool_queued = Gauge(
+            "brainchain_mempool_queued_txs", "pooled transactions behind a nonce gap", registry=r
+        )
+        self.votes = Gauge(
+            "brainchain_votes",
+            "votes held for the height in progress, by kind",
+            ["kind"],
+            registry=r,
+        )
+        self.inference_requests = Gauge(
+            "brainchain_inference_requests_by_status",
+            "the newest inference requests (up to 100), by stored status",
+            ["status"],
+            registry=r,
+        )
+        self.inference_latency = Histogram(
+            "brainchain_inference_latency_blocks",
+            "blocks from a request's inclusion to its finalization",
+            buckets=LATENCY_BUCKETS_BLOCKS,
+            registry=r,
+        )
+        self.fl_tasks = Gauge("brainchain_fl_tasks", "FL tasks created", registry=r)
+        self.fl_version = Gauge(
+            "brainchain_fl_version", "an FL task's current global version", ["task"], registry=r
+        )
+        self.fl_accuracy = Gauge(
+            "brainchain_fl_test_accuracy",
+            "this node's test accuracy of an FL task's current version (0 to 1)",
+            ["task"],
+            registry=r,
+        )
+        self._timed: set[int] = set()  # finalized requests whose latency is observed
+
+    def observe_latencies(self, finalized: dict[int, int]) -> None:
+        """Observe each finalized request's latency once; `finalized` holds the newest requests
+        (request id → blocks), so the ids remembered are only those still among them."""
+        for request_id, blocks in finalized.items():
+            if request_id not in self._timed:
+                self.inference_latency.observe(blocks)
+        self._timed = set(finalized)
+
+
 class NodeMetrics:
     """The node's instruments, fed by the chain's commits and the consensus driver."""
 
@@ -122,8 +172,20 @@ class NodeMetrics:
             buckets=STEP_BUCKETS_S,
             registry=r,
         )
+        self.commit_round = Gauge(
+            "brainchain_commit_round",
+            "round in which the last certified height was decided",
+            registry=r,
+        )
+        self.precommits = Counter(
+            "brainchain_validator_precommits",
+            "precommits in the commit certificates of committed blocks, by validator index",
+            ["validator"],
+            registry=r,
+        )
         self.inference = InferenceMetrics(r)
         self.fl = FlMetrics(r)
+        self.dashboard = DashboardMetrics(r)
         self._last_commit = time.monotonic()
         self._position: tuple[int, int, str] | None = None  # (height, round, step) now
         self._entered = 0.0  # when the machine reached that position
@@ -136,6 +198,11 @@ class NodeMetrics:
         self.txs.inc(len(block.transactions))
         self.height_seconds.observe(now - self._last_commit)
         self._last_commit = now
+        if block.last_commit:  # the parent's certificate (genesis' child carries none)
+            cert = decode_commit(block.last_commit)
+            self.commit_round.set(cert.round)
+            for precommit in cert.precommits:
+                self.precommits.labels(validator=str(precommit.validator)).inc()
 
     def consensus_at(self, height: int, round_: int, step: str) -> None:
         """The machine's position after an event: closes the previous step's timing."""

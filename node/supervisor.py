@@ -52,6 +52,7 @@ from node.p2p.limits import (
 )
 from node.rpc import server as rpc
 from node.rpc.chaos import Chaos
+from node.rpc.dashboard import NodeView, sample_metrics
 from node.rpc.simulations import SimulationPool
 from vm.precompiles.point_evaluation import trusted_setup
 
@@ -141,6 +142,7 @@ async def run_node(cfg: NodeConfig) -> None:
                 validator=driver.index,
             )
             chain.call_limits = CallLimits(cfg.rpc_gas_cap, cfg.rpc_evm_timeout_s)
+            view = NodeView(peers=p2p.peers, messages=driver.machine.known_messages)
             rpc_ready, bound = asyncio.Event(), []
             tg.create_task(
                 rpc.serve(
@@ -152,6 +154,7 @@ async def run_node(cfg: NodeConfig) -> None:
                     simulations=SimulationPool(cfg.rpc_simulation_workers),
                     blobs=blobs,
                     chaos=chaos,
+                    view=view,
                 )
             )
             await rpc_ready.wait()
@@ -161,6 +164,7 @@ async def run_node(cfg: NodeConfig) -> None:
                 def sample() -> None:
                     metrics.peers.set(len(p2p.peers()))
                     metrics.mempool.set(len(chain.mempool))
+                    sample_metrics(chain, view, metrics.dashboard)
 
                 metrics_ready, metrics_bound = asyncio.Event(), []
                 tg.create_task(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vm.gas import MIN_BLOB_GASPRICE
 from vm.schedule import BRAINCHAIN, GasSchedule
+
+if TYPE_CHECKING:
+    from vm.tracing.hooks import Tracer
 
 # (spec hash, prompt, max tokens) -> output: how the node lends INFERENCE_SYNC its executor.
 # vm/ never imports torch (DESIGN.md §5); it raises brainchain.errors.ModelUnavailable when the
@@ -39,3 +43,6 @@ class BlockEnvironment:
     # to stop the transaction. Only simulations (eth_call) set it: a time limit is not
     # consensus. Within one frame the gas limit bounds the time (bench/gas_time.py).
     check_interrupt: Callable[[], None] | None = None
+    # Told of every frame and step (vm/tracing); a frame with one runs the interpreter's traced
+    # loop instead of the compiled runs. Only traces (debug_trace*) set it.
+    tracer: Tracer | None = None

@@ -30,7 +30,12 @@ class StackOverflowError(ExceptionalHalt):
 
 
 class OutOfGasError(ExceptionalHalt):
-    pass
+    """Not enough gas. `needed` is the charge that failed (0 where none was attempted): a trace
+    reports it in the failing step's gasCost, as the spec's tracer and geth do."""
+
+    def __init__(self, message: str, needed: int = 0) -> None:
+        super().__init__(message)
+        self.needed = needed
 
 
 class InvalidOpcode(ExceptionalHalt):

@@ -104,7 +104,7 @@ def charge_gas(evm: Evm, amount: int) -> None:
     """
     left = evm.gas_left - amount
     if left < 0:
-        raise OutOfGasError(f"out of gas: need {amount}")
+        raise OutOfGasError(f"out of gas: need {amount}", amount)
     evm.gas_left = left
 
 

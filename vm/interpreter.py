@@ -7,6 +7,7 @@ with STOP bytes so running off its end stops without a bounds check (STYLE §2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from brainchain.crypto.keccak import EMPTY_KECCAK
 from brainchain.state.account import EMPTY_ACCOUNT
@@ -28,18 +29,25 @@ from vm.compiler import STOPPED, program_for
 from vm.dispatch import DISPATCH
 from vm.exceptions import (
     AddressCollision,
+    EvmStop,
     ExceptionalHalt,
     InvalidContractPrefix,
     OutOfGasError,
     Revert,
     StackDepthLimitError,
+    StackUnderflowError,
 )
 from vm.frame import CODE_PADDING, Environment, Evm, Message
-from vm.gas import GAS_CODE_DEPOSIT, charge_gas
+from vm.gas import GAS_CALL_STIPEND, GAS_CODE_DEPOSIT, calculate_message_call_gas, charge_gas
+from vm.instructions.system import create_charge
+from vm.opcodes import Ops
 from vm.precompiles.costs import words
 from vm.precompiles.errors import PrecompileFailure
 from vm.precompiles.mapping import BRAIN_PRECOMPILES, PRECOMPILES
 from vm.runs import jump_flags
+
+if TYPE_CHECKING:
+    from vm.tracing.hooks import Tracer
 
 STACK_DEPTH_LIMIT = 1024
 EOF_PREFIX = 0xEF  # EIP-3541
@@ -102,8 +110,10 @@ def process_message(message: Message, env: Environment) -> Evm:
     recurses per level (the json scanner, repr, comparisons) overflow the C stack (issue 12).
     """
     paused: list[Evm] = []
-    check_interrupt = env.block.check_interrupt
+    check_interrupt, tracer = env.block.check_interrupt, env.block.tracer
     evm, fresh = _start(message, env), True
+    if tracer is not None:
+        tracer.enter(evm)
     while True:
         if check_interrupt is not None:
             check_interrupt()
@@ -113,8 +123,12 @@ def process_message(message: Message, env: Environment) -> Evm:
             evm.child = None
             paused.append(evm)
             evm, fresh = _start(child, env), True
+            if tracer is not None:
+                tracer.enter(evm)
             continue
         _finish(evm)
+        if tracer is not None:
+            tracer.exit(evm)
         if not paused:
             return evm
         parent = paused.pop()
@@ -190,7 +204,11 @@ def _run_frame(evm: Evm, fresh: bool) -> None:
             return  # spec: the loop of execute_code never starts
         if fresh:
             _analyse_new_code(evm)
-        run(evm)
+        tracer = evm.env.block.tracer
+        if tracer is None:
+            run(evm)
+        else:
+            run_traced(evm, tracer)
     except ExceptionalHalt as error:
         evm.gas_left = 0
         evm.output = b""
@@ -281,3 +299,77 @@ def run(evm: Evm) -> None:
             if starts[evm.pc]:
                 break
         pc = evm.pc
+
+
+TRACED_STEPS_PER_CHECK = 4096  # traced steps between checks of a simulation's time limit
+_CALLS = frozenset((Ops.CALL, Ops.CALLCODE, Ops.DELEGATECALL, Ops.STATICCALL))
+_VALUE_CALLS = frozenset((Ops.CALL, Ops.CALLCODE))
+_CREATES: dict[int, int] = {Ops.CREATE: 3, Ops.CREATE2: 4}  # and the stack words each takes
+# The spec's DUP and SWAP charge their gas before they look at the stack; every other opcode
+# pops first, so an underflow there has cost nothing.
+_CHARGE_BEFORE_STACK = frozenset(range(Ops.DUP1, Ops.SWAP16 + 1))
+
+
+def run_traced(evm: Evm, tracer: Tracer) -> None:
+    """The opcode loop with a tracer: every opcode through the dispatch table, never a compiled
+    run, the tracer told before each step and then of its gasCost and error.
+
+    spec: execute_code's loop with its evm_trace events. The loop lowers the frame's gas by the
+    static cost first, even below zero: the opcode then pops its stack (an underflow comes
+    first, as in the spec and geth) and fails at its first charge, which says what the step
+    would have cost. Gas, output and state come out as in `run`.
+    """
+    code, table = evm.code, DISPATCH
+    static_gas = evm.env.block.schedule.static_gas
+    check_interrupt, steps = evm.env.block.check_interrupt, 0
+    while True:
+        steps += 1
+        if check_interrupt is not None and steps % TRACED_STEPS_PER_CHECK == 0:
+            check_interrupt()  # a traced frame is slow enough for its time limit to matter
+        op = code[evm.pc]
+        tracer.step(evm, op)
+        before, stack, static = evm.gas_left, evm.stack, static_gas[op]
+        create_words = _CREATES.get(op)
+        create_cost = None
+        if create_words is not None and len(stack) >= create_words:
+            create_cost = create_charge(evm, stack[-2], stack[-3], op == Ops.CREATE2).cost
+        call = None
+        if op in _CALLS and len(stack) >= 3:
+            call = (stack[-1], stack[-3] if op in _VALUE_CALLS else 0)
+        evm.gas_left = before - static
+        failure: EvmStop | None = None
+        try:
+            table[op](evm)
+            if evm.gas_left < 0:
+                raise OutOfGasError(f"out of gas at opcode {op:#04x}")
+        except EvmStop as error:
+            failure = error
+            if evm.gas_left < 0 and not isinstance(error, (OutOfGasError, StackUnderflowError)):
+                failure = OutOfGasError(f"out of gas at opcode {op:#04x}")
+        spent = before - evm.gas_left
+        if isinstance(failure, StackUnderflowError):
+            cost = static if op in _CHARGE_BEFORE_STACK else 0
+        elif create_cost is not None:
+            cost = static + create_cost
+        elif isinstance(failure, OutOfGasError):
+            cost = spent + failure.needed
+        elif call is not None and failure is None and evm.child is None:
+            cost = static + _refused_call_cost(before - static, evm.gas_left, *call)
+        else:
+            cost = spent
+        tracer.step_done(evm, op, cost, failure)
+        if failure is not None:
+            raise failure
+        if not evm.running:
+            return
+
+
+def _refused_call_cost(gas_left: int, gas_after: int, gas: int, value: int) -> int:
+    """What a CALL-family opcode charged when it made no call (the caller short of the value, or
+    the depth limit): it took back the callee's gas, stipend included, so the gas it forwarded
+    is worked out again from what it kept (`extra`: access, value and memory costs).
+
+    geth, like the spec, reports the charge with the forwarded gas (callGasTemp) in it.
+    """
+    extra = gas_left - gas_after + (GAS_CALL_STIPEND if value else 0)
+    return calculate_message_call_gas(value, gas, gas_left, 0, extra).cost

@@ -118,12 +118,48 @@ def logs_in_range(
 
 @dataclass(slots=True)
 class Filter:
-    """An installed filter: logs matching criteria, or new block hashes, since the last poll."""
+    """An installed filter: logs matching criteria, new block hashes, or new transaction
+    hashes, since the last poll."""
 
-    kind: str  # "logs" or "blocks"
+    kind: str  # "logs", "blocks" or "pending"
     next_height: int  # first block not yet reported
     criteria: LogCriteria | None = None
     last_height: int | None = None  # fixed toBlock, if the filter named one
+    # A pending filter's view of the pool at its last poll: what it has already reported.
+    pooled: frozenset[bytes] = frozenset()
+
+
+def pending_filter(chain: Chain) -> Filter:
+    """A filter for transactions that reach the pool from now on (eth_newPendingTransaction-
+    Filter); what is pooled already counts as seen."""
+    return Filter("pending", chain.head.height + 1, pooled=_pooled(chain))
+
+
+def _pooled(chain: Chain) -> frozenset[bytes]:
+    return frozenset(tx.hash for tx in chain.mempool.pending())
+
+
+def _new_transactions(chain: Chain, flt: Filter, first: int, last: int) -> list[str]:
+    """Hashes pooled now or committed in blocks first..last that the last poll did not see.
+
+    geth reports each transaction its pool accepts; a transaction that arrives and is
+    committed between two polls has left the pool by the second, so the committed blocks
+    (at most MAX_LOG_RANGE of them) are read as well. What the filter keeps between polls is
+    the pool's hashes, bounded as the pool is.
+    """
+    blocks = (
+        chain.block_by_height(h) for h in range(max(first, last - MAX_LOG_RANGE + 1), last + 1)
+    )
+    committed = [tx.hash for b in blocks if b is not None for tx in b.transactions]
+    pooled = [tx.hash for tx in chain.mempool.pending()]
+    seen = set(flt.pooled)
+    out = []
+    for tx_hash in committed + pooled:
+        if tx_hash not in seen:
+            seen.add(tx_hash)
+            out.append(data(tx_hash))
+    flt.pooled = frozenset(pooled)
+    return out
 
 
 @dataclass(slots=True)
@@ -152,6 +188,8 @@ class FilterRegistry:
         head = chain.head.height
         last = head if flt.last_height is None else min(head, flt.last_height)
         first, flt.next_height = flt.next_height, max(flt.next_height, last + 1)
+        if flt.kind == "pending":
+            return _new_transactions(chain, flt, first, last)
         if first > last:
             return []
         if flt.kind == "blocks":

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from brainchain.crypto.keccak import keccak256
 from brainchain.types.block import Block
+from brainchain.types.transaction import AccessList
 from node import __version__
 from node.chain import CallRequest, Chain
+from node.overrides import Overrides
 from node.rpc.brain import brain_get_inference, brain_list_models
 from node.rpc.consensus import brain_get_commit
 from node.rpc.errors import SERVER_ERROR, InvalidParams, RpcError
@@ -35,11 +38,15 @@ from node.rpc.logs import (
     block_logs,
     logs_in_range,
     parse_criteria,
+    pending_filter,
 )
+from node.rpc.overrides import parse_block_overrides, parse_state_overrides
+from node.store.codec import TxLocation
 
 MAX_FEE_HISTORY_BLOCKS = 1024
 MAX_REWARD_PERCENTILES = 100
 BLOCK_TAGS_AT_HEAD = ("latest", "safe", "finalized")  # BFT finality: the head is final
+HASH_HEX_LENGTH = 66  # "0x" + 64 hex digits: a block hash where a number or hash may stand
 
 Handler = Callable[[Chain, list[Any]], Any]
 
@@ -80,6 +87,18 @@ def _block_or_none(chain: Chain, tag: Any) -> Block | None:
     return chain.block_by_height(_height(chain, tag))
 
 
+def _block_by_number_or_hash(chain: Chain, ref: Any) -> Block | None:
+    """geth's BlockNumberOrHash: a tag, a hex number, a 32-byte hash or an EIP-1898 object;
+    None for a block this node does not have."""
+    if isinstance(ref, dict):
+        if "blockHash" in ref:
+            return chain.block_by_hash(parse_data(ref["blockHash"], "blockHash", 32))
+        ref = ref.get("blockNumber")
+    if isinstance(ref, str) and len(ref) == HASH_HEX_LENGTH:
+        return chain.block_by_hash(parse_data(ref, "block hash", 32))
+    return _block_or_none(chain, ref)
+
+
 def _bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidParams(f"invalid {name}: expected true or false, got {value!r}")
@@ -92,6 +111,12 @@ def _bool(value: Any, name: str) -> bool:
 def web3_client_version(chain: Chain, params: list[Any]) -> str:
     _params(params, 0)
     return f"brainchain/v{__version__}/python"
+
+
+def web3_sha3(chain: Chain, params: list[Any]) -> str:
+    """Keccak-256 of the given data (not the standardised SHA3-256), as geth answers."""
+    (value,) = _params(params, 1)
+    return data(keccak256(parse_data(value, "data")))
 
 
 def net_version(chain: Chain, params: list[Any]) -> str:
@@ -201,6 +226,47 @@ def eth_get_block_transaction_count_by_hash(chain: Chain, params: list[Any]) -> 
 # --- transactions -------------------------------------------------------------------------
 
 
+def _transaction_in(block: Block | None, index: Any) -> dict[str, Any] | None:
+    """The transaction at `index` of `block` in eth_getTransactionByHash's shape, or None."""
+    position = parse_quantity(index, "transaction index")
+    if block is None or position >= len(block.transactions):
+        return None
+    location = TxLocation(block.hash, block.height, position)
+    return format_transaction(block.transactions[position], location, block.header.base_fee)
+
+
+def eth_get_transaction_by_block_number_and_index(
+    chain: Chain, params: list[Any]
+) -> dict[str, Any] | None:
+    tag, index = _params(params, 2)
+    return _transaction_in(_block_or_none(chain, tag), index)
+
+
+def eth_get_transaction_by_block_hash_and_index(
+    chain: Chain, params: list[Any]
+) -> dict[str, Any] | None:
+    block_hash, index = _params(params, 2)
+    return _transaction_in(chain.block_by_hash(parse_data(block_hash, "block hash", 32)), index)
+
+
+def eth_get_block_receipts(chain: Chain, params: list[Any]) -> list[dict[str, Any]] | None:
+    """Every receipt of a block, each as eth_getTransactionReceipt gives it; None for a block
+    this node does not have (geth)."""
+    (ref,) = _params(params, 1)
+    block = _block_by_number_or_hash(chain, ref)
+    if block is None:
+        return None
+    out = []
+    log_index = 0
+    for index, (tx, receipt) in enumerate(
+        zip(block.transactions, chain.receipts(block.hash), strict=True)
+    ):
+        location = TxLocation(block.hash, block.height, index)
+        out.append(format_receipt(receipt, tx, location, log_index))
+        log_index += len(receipt.logs)
+    return out
+
+
 def eth_send_raw_transaction(chain: Chain, params: list[Any]) -> str:
     (raw,) = _params(params, 1)
     # Journaled: the server answers once it is on disk (node/store/tx_journal.py).
@@ -285,6 +351,7 @@ def _call_request(call: Any) -> CallRequest:
         return None if value is None else parse_quantity(value, name)
 
     payload = call.get("input", call.get("data"))
+    access_list = call.get("accessList")
     return CallRequest(
         sender=parse_address_param(call["from"], "from") if call.get("from") else None,
         to=parse_address_param(call["to"], "to") if call.get("to") else None,
@@ -293,17 +360,60 @@ def _call_request(call: Any) -> CallRequest:
         gas=optional_quantity("gas"),
         max_fee_per_gas=optional_quantity("maxFeePerGas") or optional_quantity("gasPrice"),
         max_priority_fee_per_gas=optional_quantity("maxPriorityFeePerGas"),
+        access_list=() if access_list is None else _access_list(access_list),
     )
 
 
+def _access_list(value: Any) -> AccessList:
+    """An EIP-2930 access list [{address, storageKeys}] → the transaction's tuple form."""
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        raise InvalidParams("invalid accessList: expected a list of {address, storageKeys}")
+    entries = []
+    for entry in value:
+        keys = entry.get("storageKeys") or []
+        if not isinstance(keys, list):
+            raise InvalidParams("invalid accessList: storageKeys must be a list")
+        entries.append(
+            (
+                parse_address_param(entry.get("address"), "accessList address"),
+                tuple(parse_data(k, "accessList storage key", 32) for k in keys),
+            )
+        )
+    return tuple(entries)
+
+
+def _overrides(state: Any, block: Any = None) -> Overrides:
+    return Overrides(parse_state_overrides(state), parse_block_overrides(block))
+
+
 def eth_estimate_gas(chain: Chain, params: list[Any]) -> str:
-    call, tag = _params(params, 1, 1)
-    return quantity(chain.estimate_gas(_call_request(call), _height(chain, tag)))
+    """geth: (call, block?, stateOverrides?, blockOverrides?)."""
+    call, tag, state, block = _params(params, 1, 3)
+    request = _call_request(call)
+    return quantity(chain.estimate_gas(request, _height(chain, tag), _overrides(state, block)))
 
 
 def eth_call(chain: Chain, params: list[Any]) -> str:
-    call, tag = _params(params, 1, 1)
-    return data(chain.call(_call_request(call), _height(chain, tag)))
+    """geth: (call, block?, stateOverrides?, blockOverrides?)."""
+    call, tag, state, block = _params(params, 1, 3)
+    request = _call_request(call)
+    return data(chain.call(request, _height(chain, tag), _overrides(state, block)))
+
+
+def eth_create_access_list(chain: Chain, params: list[Any]) -> dict[str, Any]:
+    """geth: (call, block?, stateOverrides?) → {accessList, gasUsed, error?}."""
+    call, tag, state = _params(params, 1, 2)
+    found = chain.create_access_list(_call_request(call), _height(chain, tag), _overrides(state))
+    out: dict[str, Any] = {
+        "accessList": [
+            {"address": address(who), "storageKeys": [data(k) for k in keys]}
+            for who, keys in found.access_list
+        ],
+        "gasUsed": quantity(found.gas_used),
+    }
+    if found.error is not None:
+        out["error"] = found.error
+    return out
 
 
 def eth_get_storage_at(chain: Chain, params: list[Any]) -> str:
@@ -386,6 +496,13 @@ def eth_new_block_filter(chain: Chain, filters: FilterRegistry, params: list[Any
     return filters.install(Filter("blocks", chain.head.height + 1))
 
 
+def eth_new_pending_transaction_filter(
+    chain: Chain, filters: FilterRegistry, params: list[Any]
+) -> str:
+    _params(params, 0)
+    return filters.install(pending_filter(chain))
+
+
 def eth_get_filter_changes(chain: Chain, filters: FilterRegistry, params: list[Any]) -> list[Any]:
     (filter_id,) = _params(params, 1)
     return filters.changes(chain, filter_id)
@@ -410,6 +527,7 @@ FilterHandler = Callable[[Chain, FilterRegistry, list[Any]], Any]
 FILTER_METHODS: dict[str, FilterHandler] = {
     "eth_newFilter": eth_new_filter,
     "eth_newBlockFilter": eth_new_block_filter,
+    "eth_newPendingTransactionFilter": eth_new_pending_transaction_filter,
     "eth_getFilterChanges": eth_get_filter_changes,
     "eth_getFilterLogs": eth_get_filter_logs,
     "eth_uninstallFilter": eth_uninstall_filter,
@@ -418,6 +536,7 @@ FILTER_METHODS: dict[str, FilterHandler] = {
 
 METHODS: dict[str, Handler] = {
     "web3_clientVersion": web3_client_version,
+    "web3_sha3": web3_sha3,
     "net_version": net_version,
     "net_peerCount": net_peer_count,
     "brain_nodeStatus": brain_node_status,
@@ -442,11 +561,15 @@ METHODS: dict[str, Handler] = {
     "eth_sendRawTransaction": eth_send_raw_transaction,
     "eth_getTransactionByHash": eth_get_transaction_by_hash,
     "eth_getTransactionReceipt": eth_get_transaction_receipt,
+    "eth_getTransactionByBlockNumberAndIndex": eth_get_transaction_by_block_number_and_index,
+    "eth_getTransactionByBlockHashAndIndex": eth_get_transaction_by_block_hash_and_index,
+    "eth_getBlockReceipts": eth_get_block_receipts,
     "eth_gasPrice": eth_gas_price,
     "eth_maxPriorityFeePerGas": eth_max_priority_fee_per_gas,
     "eth_feeHistory": eth_fee_history,
     "eth_estimateGas": eth_estimate_gas,
     "eth_call": eth_call,
+    "eth_createAccessList": eth_create_access_list,
     "eth_getLogs": eth_get_logs,
     "eth_getStorageAt": eth_get_storage_at,
     "eth_getProof": eth_get_proof,

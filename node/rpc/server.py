@@ -1,4 +1,6 @@
 """The JSON-RPC 2.0 server over HTTP (aiohttp): single and batch requests, and the blob routes.
+The same host, port and path serve JSON-RPC over a WebSocket, with subscriptions (GET / with an
+Upgrade header: node/rpc/websocket.py).
 
 Bounded on raw bytes before parsing (request body, its nesting: node/rpc/jsonbody.py, batch
 length), answers every malformed request with the JSON-RPC error for it, and binds 127.0.0.1
@@ -29,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler as HttpHandler
 
 from brainchain.crypto.keccak import keccak256
 from brainchain.errors import BrainchainError
@@ -37,6 +38,8 @@ from node.blob_fetch import BlobFetcher, BlobUnavailable
 from node.chain import Chain
 from node.fl.pins import BlobPins
 from node.rpc.chaos import Chaos, chaos_methods
+from node.rpc.dashboard import NodeView, add_dashboard_routes, dashboard_methods
+from node.rpc.debug import DEBUG_METHODS
 from node.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -50,6 +53,7 @@ from node.rpc.jsonbody import parse_body
 from node.rpc.logs import FilterRegistry
 from node.rpc.methods import FILTER_METHODS, METHODS, FilterHandler, Handler
 from node.rpc.simulations import SIMULATIONS, SimulationPool
+from node.rpc.websocket import SUBSCRIPTION_METHODS, notifications_unsupported, serve_websocket
 from node.site import serve_app
 from node.store.blobs import BlobTooLarge
 
@@ -80,16 +84,22 @@ def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
 
-def bind_methods(filters: FilterRegistry, chaos: Chaos | None = None) -> dict[str, Handler]:
-    """Every method this server answers; the filter methods share one registry per server, and
-    the chaos_* methods exist only in chaos mode (`chaos` given)."""
+def bind_methods(
+    filters: FilterRegistry, chaos: Chaos | None = None, view: NodeView | None = None
+) -> dict[str, Handler]:
+    """Every method this server answers; the filter methods share one registry per server, the
+    dashboard's read the node's `view` (none: no peers, no votes), and the chaos_* methods
+    exist only in chaos mode (`chaos` given)."""
     return {
         **METHODS,
+        **DEBUG_METHODS,
+        **dashboard_methods(view or NodeView()),
         **{
             name: functools.partial(_with_filters, fn, filters)
             for name, fn in FILTER_METHODS.items()
         },
         **(chaos_methods(chaos) if chaos is not None else {}),
+        **dict.fromkeys(SUBSCRIPTION_METHODS, notifications_unsupported),  # WS only
     }
 
 
@@ -145,44 +155,66 @@ async def _handle_http(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge as too_large:  # aiohttp's own answer is plain text
         error = RpcError(LIMIT_EXCEEDED, f"request body over {MAX_BODY_BYTES} bytes")
         return web.json_response(_error(None, error), status=too_large.status_code)
-    try:
-        payload = parse_body(body)
-    except RpcError as exc:
-        return web.json_response(_error(None, exc))
-    if isinstance(payload, list):
-        if not payload:
-            return web.json_response(_error(None, RpcError(INVALID_REQUEST, "empty batch")))
-        if len(payload) > MAX_BATCH:
-            error = RpcError(INVALID_REQUEST, f"batch of {len(payload)} exceeds {MAX_BATCH}")
-            return web.json_response(_error(None, error))
-        answers = [a for a in [await _answer(request.app, c) for c in payload] if a is not None]
-        return web.json_response(answers) if answers else web.Response(status=204)
-    answer = await _answer(request.app, payload)
+    answer = await answer_body(request.app, body, request.app[METHODS_KEY])
     return web.json_response(answer) if answer is not None else web.Response(status=204)
 
 
-async def _answer(app: web.Application, call: Any) -> dict[str, Any] | None:
+async def _handle_get(request: web.Request) -> web.StreamResponse:
+    """GET /: JSON-RPC over a WebSocket when the request asks for the upgrade; otherwise an
+    empty 200, as geth answers a bare GET for load balancers' health checks (rpc/http.go)."""
+    if not web.WebSocketResponse().can_prepare(request).ok:
+        return web.Response()
+    app = request.app
+    dispatch = functools.partial(answer_body, app)
+    return await serve_websocket(
+        request, app[CHAIN_KEY], app[METHODS_KEY], dispatch, MAX_BODY_BYTES
+    )
+
+
+async def answer_body(app: web.Application, body: bytes, methods: dict[str, Handler]) -> Any:
+    """The answer to one HTTP body or WebSocket message: an answer object, a batch's list of
+    them, or None when there is nothing to answer (notifications only).
+
+    It returns once the transactions it got accepted are fsynced: a client told a hash can
+    count on it surviving a crash (node/store/tx_journal.py).
+    """
+    journal = app[CHAIN_KEY].store.tx_journal
+    accepted = journal.accepted
+    answer = await _answer_payload(app, body, methods)
+    if journal.accepted != accepted:  # this body's, or one's that ran while it waited
+        await journal.sync()
+    return answer
+
+
+async def _answer_payload(app: web.Application, body: bytes, methods: dict[str, Handler]) -> Any:
+    try:
+        payload = parse_body(body)
+    except RpcError as exc:
+        return _error(None, exc)
+    if isinstance(payload, list):
+        if not payload:
+            return _error(None, RpcError(INVALID_REQUEST, "empty batch"))
+        if len(payload) > MAX_BATCH:
+            error = RpcError(INVALID_REQUEST, f"batch of {len(payload)} exceeds {MAX_BATCH}")
+            return _error(None, error)
+        answers = [a for a in [await _answer(app, c, methods) for c in payload] if a is not None]
+        return answers or None
+    return await _answer(app, payload, methods)
+
+
+async def _answer(
+    app: web.Application, call: Any, methods: dict[str, Handler]
+) -> dict[str, Any] | None:
     """handle_call, on a simulation worker for the methods that run the EVM (eth_call, …)."""
-    chain, methods = app[CHAIN_KEY], app[METHODS_KEY]
+    chain = app[CHAIN_KEY]
     method = call.get("method") if isinstance(call, dict) else None
-    if not (isinstance(method, str) and method in SIMULATIONS):  # a list would fail to hash
+    # (isinstance first: a list would fail to hash)
+    if not (isinstance(method, str) and (method in SIMULATIONS or method in DEBUG_METHODS)):
         return handle_call(chain, call, methods)
     try:
         return await app[SIMULATIONS_KEY].run(functools.partial(handle_call, chain, call, methods))
     except RpcError as busy:
         return _error(call.get("id"), busy) if "id" in call else None
-
-
-@web.middleware
-async def _journaled(request: web.Request, handler: HttpHandler) -> web.StreamResponse:
-    """Answer only once the transactions the request got accepted are fsynced: a client told a
-    hash can count on it surviving a crash (node/store/tx_journal.py)."""
-    journal = request.app[CHAIN_KEY].store.tx_journal
-    accepted = journal.accepted
-    response = await handler(request)
-    if journal.accepted != accepted:  # this request's, or one's that ran while it waited
-        await journal.sync()
-    return response
 
 
 # --- blobs ----------------------------------------------------------------------------------
@@ -239,12 +271,13 @@ def make_app(
     simulations: SimulationPool | None = None,
     blobs: BlobAccess | None = None,
     chaos: Chaos | None = None,
+    view: NodeView | None = None,
 ) -> web.Application:
-    """The aiohttp application serving JSON-RPC at POST / and blobs at /blobs; with the chaos_*
-    methods when `chaos` is given."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_journaled])
+    """The aiohttp application serving JSON-RPC at POST /, blobs at /blobs and the dashboard at
+    /dashboard; with the chaos_* methods when `chaos` is given."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[CHAIN_KEY] = chain
-    app[METHODS_KEY] = bind_methods(FilterRegistry(), chaos)
+    app[METHODS_KEY] = bind_methods(FilterRegistry(), chaos, view)
     app[BLOBS_KEY] = blobs or BlobAccess()
     pool = app[SIMULATIONS_KEY] = simulations or SimulationPool()
 
@@ -253,8 +286,10 @@ def make_app(
 
     app.on_cleanup.append(close_pool)
     app.router.add_post("/", _handle_http)
+    app.router.add_get("/", _handle_get)  # WebSocket JSON-RPC (node/rpc/websocket.py)
     app.router.add_post("/blobs", _upload_blob)
     app.router.add_get("/blobs/{blob_id}", _download_blob)
+    add_dashboard_routes(app)
     return app
 
 
@@ -268,10 +303,11 @@ async def serve(
     simulations: SimulationPool | None = None,
     blobs: BlobAccess | None = None,
     chaos: Chaos | None = None,
+    view: NodeView | None = None,
 ) -> None:
     """Serve until cancelled; append the bound port to `bound`, then set `ready`."""
     await serve_app(
-        make_app(chain, simulations, blobs, chaos),
+        make_app(chain, simulations, blobs, chaos, view),
         what="JSON-RPC",
         host=host,
         port=port,

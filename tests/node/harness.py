@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from node import devnet
 from node.cli.client import RpcClient
-from node.config import read_runtime
+from node.config import load_config, read_runtime, write_config
 
 GWEI = 10**9
 RECIPIENT = "0x000000000000000000000000000000000000dEaD"
@@ -113,6 +115,40 @@ class NodeProcess:
             return self.log_path.read_text(errors="replace")[-4000:]
         except OSError:
             return "(no log)"
+
+
+DEV_CHAIN_ID = 1337
+
+
+def dev_home(root: Path, *, run_models: bool = True) -> Path:
+    """A fresh single-validator home under `root`: keys, the devnet genesis (dev accounts and
+    models), 0.2 s blocks, every port chosen by the OS; `run_models` off spares a node that
+    only reads requests back the executor (and torch)."""
+    devnet.create(
+        root / "net",
+        validators=1,
+        chain_id=DEV_CHAIN_ID,
+        rpc_port=0,
+        p2p_port=0,
+        metrics_port=0,
+        block_interval_s=0.2,
+    )
+    home = root / "net" / "node0"
+    if not run_models:
+        write_config(load_config(home, run_models=False))
+    return home
+
+
+@contextmanager
+def running(home: Path) -> Iterator[NodeProcess]:
+    """A started node over `home`, stopped on exit with its log printed (shown on failure)."""
+    proc = NodeProcess(home)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        code = proc.stop()
+        print(f"--- node log (exit {code}) ---\n{proc.log()}")
 
 
 def wait_for_receipt(client: RpcClient, tx_hash: str, timeout_s: float = 30.0) -> dict[str, Any]:

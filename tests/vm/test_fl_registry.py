@@ -572,7 +572,7 @@ def test_the_solidity_interface_declares_what_the_precompile_implements() -> Non
         ATTESTED,
         VERSION_ATTESTED,
     }
-    assert "0x0000000000000000000000000000000000000B04" in source
+    assert "0x0000000000000000000000000000000000000b04" in source.lower()
 
 
 # --- gas --------------------------------------------------------------------------------------

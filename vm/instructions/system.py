@@ -33,6 +33,7 @@ from vm.gas import (
     GAS_SELF_DESTRUCT,
     GAS_SELF_DESTRUCT_NEW_ACCOUNT,
     GAS_ZERO,
+    ExtendMemory,
     calculate_memory_extend,
     calculate_message_call_gas,
     charge_gas,
@@ -180,17 +181,28 @@ def _called(memory_out: tuple[int, int], evm: Evm, child: Evm) -> None:
     memory_write(evm.memory, out_start, child.output[: min(out_size, len(child.output))])
 
 
+def create_charge(evm: Evm, start: int, size: int, salted: bool) -> ExtendMemory:
+    """What CREATE, or with `salted` CREATE2, charges before it runs the init code, and the
+    memory growth: GAS_CREATE, the init code's words (EIP-3860) and, for CREATE2, hashing them
+    (EIP-1014). A trace reports it as the step's gasCost, without the gas handed to the init
+    code, as the spec and geth do (vm/interpreter.py `run_traced`)."""
+    extend = calculate_memory_extend(len(evm.memory), [(start, size)])
+    hashing = GAS_KECCAK256_WORD * ((size + 31) // 32) if salted else 0
+    cost = GAS_CREATE + hashing + extend.cost + init_code_cost(size)
+    return ExtendMemory(cost, extend.expand_by)
+
+
 def create(evm: Evm) -> None:
     """Create a contract at an address given by the creator and its nonce, run its init code."""
     # STACK
     endowment, start, size = pop(evm), pop(evm), pop(evm)
 
     # GAS
-    extend = calculate_memory_extend(len(evm.memory), [(start, size)])
-    charge_gas(evm, GAS_CREATE + extend.cost + init_code_cost(size))
+    charge = create_charge(evm, start, size, salted=False)
+    charge_gas(evm, charge.cost)
 
     # OPERATION
-    evm.memory += bytes(extend.expand_by)
+    evm.memory += bytes(charge.expand_by)
     sender = evm.message.current_target
     address = compute_contract_address(sender, get_account(evm.env.state, sender).nonce)
     generic_create(evm, endowment, address, start, size)
@@ -205,12 +217,11 @@ def create2(evm: Evm) -> None:
     endowment, start, size, salt = pop(evm), pop(evm), pop(evm), pop(evm)
 
     # GAS
-    extend = calculate_memory_extend(len(evm.memory), [(start, size)])
-    words = (size + 31) // 32
-    charge_gas(evm, GAS_CREATE + GAS_KECCAK256_WORD * words + extend.cost + init_code_cost(size))
+    charge = create_charge(evm, start, size, salted=True)
+    charge_gas(evm, charge.cost)
 
     # OPERATION
-    evm.memory += bytes(extend.expand_by)
+    evm.memory += bytes(charge.expand_by)
     address = compute_create2_contract_address(
         evm.message.current_target, salt, memory_read_bytes(evm.memory, start, size)
     )
