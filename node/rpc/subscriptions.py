@@ -232,11 +232,14 @@ def _emitted(chain: Chain, block: Block, account: bytes) -> Iterator[Emitted]:
                 yield Emitted(log, block, tx.hash)
 
 
-def _due_block(chain: Chain, block: Block) -> Block | None:
-    """The block whose requests and proposals were due, and settled, at the end of `block`."""
+def _due_logs(chain: Chain, block: Block, account: bytes) -> Iterator[Log]:
+    """What `account` logged in the block whose requests and proposals were due, and settled,
+    at the end of `block`."""
     params = inference_params(chain)
     included = block.height - params.commit_blocks - params.reveal_blocks
-    return chain.block_by_height(included) if included > 0 else None
+    due = chain.block_by_height(included) if included > 0 else None
+    if due is not None:
+        yield from (emitted.log for emitted in _emitted(chain, due, account))
 
 
 # --- inference ------------------------------------------------------------------------------
@@ -320,17 +323,14 @@ def inference_events(chain: Chain, block: Block) -> list[tuple[int, dict[str, An
     """
     decoded = (inference_event(chain, e) for e in _emitted(chain, block, INFERENCE_ADDRESS))
     out = [event for event in decoded if event is not None]
-    due = _due_block(chain, block)
-    if due is None:
-        return out
     slots = head_slots(chain)
-    for emitted in _emitted(chain, due, INFERENCE_ADDRESS):
-        requested = decode_requested(emitted.log)
+    for log in _due_logs(chain, block, INFERENCE_ADDRESS):
+        requested = decode_requested(log)
         if requested is None or requested.deadline != block.height:
             continue
         record = load_request(slots, requested.request_id)
         if record is not None and record.status in (Status.SETTLED, Status.EXPIRED):
-            settled = Emitted(emitted.log, block, None).place()
+            settled = Emitted(log, block, None).place()
             phase = record.status.name.lower()
             event = {"id": quantity(requested.request_id), "phase": phase, **settled}
             out.append((requested.request_id, event))
@@ -398,12 +398,9 @@ def fl_events(chain: Chain, block: Block) -> list[tuple[int, dict[str, Any]]]:
     "rejected" or "expired"). Ids are hex quantities, as brain_getFlProposal's."""
     decoded = (fl_event(chain, e) for e in _emitted(chain, block, FL_REGISTRY_ADDRESS))
     out = [event for event in decoded if event is not None]
-    due = _due_block(chain, block)
-    if due is None:
-        return out
     slots = fl_slots(chain)
-    for emitted in _emitted(chain, due, FL_REGISTRY_ADDRESS):
-        proposed = decode_fl_event(emitted.log)
+    for log in _due_logs(chain, block, FL_REGISTRY_ADDRESS):
+        proposed = decode_fl_event(log)
         if not isinstance(proposed, Proposed) or proposed.deadline != block.height:
             continue
         proposal = load_proposal(slots, proposed.proposal_id)
@@ -418,7 +415,7 @@ def fl_events(chain: Chain, block: Block) -> list[tuple[int, dict[str, Any]]]:
             "proposal": quantity(proposal.proposal_id),
             "score": proposal.score if proposal.status is not ProposalStatus.EXPIRED else None,
             "version": version,
-            **Emitted(emitted.log, block, None).place(),
+            **Emitted(log, block, None).place(),
         }
         out.append((proposal.task_id, outcome))
     return out
