@@ -208,8 +208,7 @@ async def _answer(
     """handle_call, on a simulation worker for the methods that run the EVM (eth_call, …)."""
     chain = app[CHAIN_KEY]
     method = call.get("method") if isinstance(call, dict) else None
-    # (isinstance first: a list would fail to hash)
-    if not (isinstance(method, str) and (method in SIMULATIONS or method in DEBUG_METHODS)):
+    if not (isinstance(method, str) and method in SIMULATIONS):  # a list would fail to hash
         return handle_call(chain, call, methods)
     try:
         return await app[SIMULATIONS_KEY].run(functools.partial(handle_call, chain, call, methods))

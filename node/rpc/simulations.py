@@ -1,5 +1,5 @@
-"""eth_call, eth_estimateGas and eth_createAccessList off the event loop, a bounded number at
-a time.
+"""eth_call, eth_estimateGas, eth_createAccessList and the traces off the event loop, a bounded
+number at a time.
 
 Why: a simulation runs the EVM for up to the RPC gas cap (node/chain.py CallLimits), seconds of
 CPU; on the event loop it would hold up consensus, p2p and every other request for that long.
@@ -17,8 +17,19 @@ from typing import TypeVar
 
 from node.rpc.errors import LIMIT_EXCEEDED, RpcError
 
-# Methods that execute EVM code for a client rather than read stored results.
-SIMULATIONS = frozenset({"eth_call", "eth_estimateGas", "eth_createAccessList"})
+# Methods that execute EVM code for a client rather than read stored results (the debug_trace*
+# ones re-execute stored transactions: node/rpc/debug.py).
+SIMULATIONS = frozenset(
+    {
+        "eth_call",
+        "eth_estimateGas",
+        "eth_createAccessList",
+        "debug_traceTransaction",
+        "debug_traceCall",
+        "debug_traceBlockByNumber",
+        "debug_traceBlockByHash",
+    }
+)
 DEFAULT_WORKERS = 1
 DEFAULT_MAX_WAITING = 64
 

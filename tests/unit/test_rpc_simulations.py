@@ -12,9 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.chain import CallLimits, Chain
+from node.rpc.debug import DEBUG_METHODS
 from node.rpc.errors import LIMIT_EXCEEDED, SERVER_ERROR
 from node.rpc.server import make_app
-from node.rpc.simulations import SimulationPool
+from node.rpc.simulations import SIMULATIONS, SimulationPool
 from tests.unit.rpc_harness import GENESIS, PROPOSER, call
 
 # Creation code that calls the identity precompile forever: a new frame every ~250 gas, so
@@ -102,3 +103,8 @@ async def test_simulations_beyond_the_wait_list_get_a_busy_error(tmp_path: Path)
         assert "too many simulations" in busy["error"]["message"]
         assert "timeout" in (await heavy)["error"]["message"]
         assert (await call(client, "eth_call", simulation("0x00")))["result"] == "0x"  # room again
+
+
+def test_every_trace_method_runs_on_the_simulation_workers() -> None:
+    """debug_trace* re-execute transactions: off the event loop, like eth_call."""
+    assert set(DEBUG_METHODS) <= SIMULATIONS
